@@ -1,0 +1,17 @@
+-- gold/agg_daily_sales.sql
+-- Purpose: daily sales aggregate, recomputed for the days whose order lines changed in this run.
+-- Inputs: gold.fact_sales, touched_sales (temp). Outputs: gold.agg_daily_sales.
+-- Grain: one row per order date (lines with an order date only). Key: date_key.
+
+create temp table touched_days on commit drop as
+select distinct to_char(order_date, 'YYYYMMDD')::int as date_key from touched_sales where order_date is not null;
+
+delete from gold.agg_daily_sales a using touched_days t where a.date_key = t.date_key;
+
+insert into gold.agg_daily_sales (date_key, full_date, orders, order_lines, customers, quantity, sales_amount, avg_order_value)
+select f.order_date_key, f.order_date, count(distinct f.order_number), count(*), count(distinct f.customer_id),
+       sum(f.quantity), sum(f.sales_amount),
+       round(sum(f.sales_amount)::numeric / nullif(count(distinct f.order_number), 0), 2)
+  from gold.fact_sales f
+  join touched_days t on t.date_key = f.order_date_key
+ group by f.order_date_key, f.order_date;

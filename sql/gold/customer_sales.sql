@@ -1,0 +1,19 @@
+-- gold/customer_sales.sql
+-- Purpose: per-customer sales totals behind the customer_lifetime_value view, recomputed for the
+-- customers whose order lines changed in this run.
+-- Inputs: gold.fact_sales, touched_sales (temp). Outputs: gold.customer_sales.
+-- Grain: one row per known customer with at least one dated order line. Key: customer_id.
+
+create temp table touched_customer_ids on commit drop as
+select distinct customer_id from touched_sales where customer_id is not null;
+
+delete from gold.customer_sales c using touched_customer_ids t where c.customer_id = t.customer_id;
+
+insert into gold.customer_sales (customer_id, total_orders, total_sales, total_quantity, total_products,
+                                 first_order_date, last_order_date)
+select f.customer_id, count(distinct f.order_number), sum(f.sales_amount), sum(f.quantity),
+       count(distinct f.product_number), min(f.order_date), max(f.order_date)
+  from gold.fact_sales f
+  join touched_customer_ids t on t.customer_id = f.customer_id
+ where f.order_date is not null and f.customer_key is not null
+ group by f.customer_id;

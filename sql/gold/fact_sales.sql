@@ -1,0 +1,54 @@
+-- gold/fact_sales.sql
+-- Purpose: upserts the order lines that changed in this run into the fact table, and attaches
+-- facts whose customer arrived only now (late-arriving dimension).
+-- Inputs: silver.sales (changed by this run), gold.dim_products, gold.dim_customers.
+-- Outputs: gold.fact_sales; temp table touched_sales (old and new keys of every changed line),
+--          which the aggregate steps after this one read in the same transaction.
+-- Grain: one row per order line. Key: (order_number, product_number).
+-- product_key: the version in effect on the order date, else the current one.
+-- customer_key: the customer's current version.
+
+create temp table changed_sales on commit drop as
+select * from silver.sales where _run_id = meta.ctx_run_id();
+
+-- What the aggregates must recompute: the lines' keys before and after the change.
+create temp table touched_sales on commit drop as
+select f.order_date, f.customer_id, f.product_number
+  from gold.fact_sales f
+  join changed_sales c on c.order_number = f.order_number and c.product_number = f.product_number
+union all
+select order_date, customer_id, product_number from changed_sales;
+
+insert into gold.fact_sales as t (order_number, product_number, customer_id, product_key, customer_key, order_date,
+                                  shipping_date, due_date, order_date_key, sales_amount, quantity, price, _run_id)
+select c.order_number, c.product_number, c.customer_id,
+       coalesce(pv.product_key, pc.product_key), dc.customer_key,
+       c.order_date, c.ship_date, c.due_date, to_char(c.order_date, 'YYYYMMDD')::int,
+       c.sales_amount, c.quantity, c.price, meta.ctx_run_id()
+  from changed_sales c
+  left join gold.dim_products pv
+         on pv.product_number = c.product_number
+        and c.order_date >= pv.start_date and (pv.end_date is null or c.order_date <= pv.end_date)
+  left join gold.dim_products pc on pc.product_number = c.product_number and pc.is_current
+  left join gold.dim_customers dc on dc.customer_id = c.customer_id and dc.is_current
+on conflict (order_number, product_number) do update
+   set customer_id = excluded.customer_id, product_key = excluded.product_key,
+       customer_key = excluded.customer_key, order_date = excluded.order_date,
+       shipping_date = excluded.shipping_date, due_date = excluded.due_date,
+       order_date_key = excluded.order_date_key, sales_amount = excluded.sales_amount,
+       quantity = excluded.quantity, price = excluded.price, _run_id = excluded._run_id
+ where (t.customer_id, t.product_key, t.customer_key, t.order_date, t.shipping_date, t.due_date,
+        t.sales_amount, t.quantity, t.price)
+       is distinct from
+       (excluded.customer_id, excluded.product_key, excluded.customer_key, excluded.order_date,
+        excluded.shipping_date, excluded.due_date, excluded.sales_amount, excluded.quantity, excluded.price);
+
+-- Late-arriving customers: facts loaded before their customer existed.
+with attached as (
+  update gold.fact_sales f
+     set customer_key = d.customer_key
+    from gold.dim_customers d
+   where f.customer_key is null and d.customer_id = f.customer_id and d.is_current
+  returning f.order_date, f.customer_id, f.product_number
+)
+insert into touched_sales select order_date, customer_id, product_number from attached;

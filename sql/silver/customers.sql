@@ -1,0 +1,103 @@
+-- silver/customers.sql
+-- Purpose: CRM customers of the run's files → silver.customers: typed, cleaned, de-duplicated.
+-- Inputs: bronze.crm_cust_info rows of meta.run_files (role 'load') of meta.ctx_run_id().
+-- Outputs: silver.customers upserted (only rows that change); dropped rows in quarantine.rejects.
+-- Grain: one row per customer_id. Key: customer_id.
+-- Rules: NULL/non-integer cst_id dropped; per cst_id the latest cst_create_date wins (NULLs last),
+-- ties to the most recently loaded row (higher file id, then line), also against the row already
+-- in silver; names trimmed; codes mapped; contacts normalised; quality score = checks passed / 4.
+
+create temp table stg_customers on commit drop as
+select b.*,
+       meta.try_int8(b.cst_id)                         as customer_id,
+       meta.clean_text(b.cst_id)                       as cst_id_text,
+       meta.clean_text(b.cst_key)                      as customer_number,
+       meta.clean_text(b.cst_firstname)                as first_name,
+       meta.clean_text(b.cst_lastname)                 as last_name,
+       case upper(btrim(b.cst_marital_status)) when 'S' then 'Single' when 'M' then 'Married' else 'n/a' end
+                                                       as marital_status,
+       case upper(btrim(b.cst_gndr)) when 'F' then 'Female' when 'M' then 'Male' else 'n/a' end
+                                                       as gender,
+       meta.try_date(b.cst_create_date)                as create_date,
+       meta.normalize_email(b.cst_email)               as email,
+       meta.normalize_phone(b.cst_phone)               as phone,
+       meta.normalize_address(b.cst_address)           as address,
+       initcap(nullif(regexp_replace(btrim(b.cst_city, E' \t\r\n'), '\s+', ' ', 'g'), '')) as city,
+       upper(meta.clean_text(b.cst_postal_code))       as postal_code
+  from bronze.crm_cust_info b
+  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+
+-- Rows without a usable key.
+insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
+select meta.ctx_run_id(), s._file_id, 'crm_cust_info', s._line, 'silver',
+       case when s.cst_id_text is null then 'customers.cst_id_not_null' else 'customers.cst_id_integer' end,
+       case when s.cst_id_text is null then 'cst_id is empty' else format('cst_id %L is not an integer', s.cst_id_text) end,
+       jsonb_build_object('cst_id', s.cst_id, 'cst_key', s.cst_key, 'cst_firstname', s.cst_firstname,
+         'cst_lastname', s.cst_lastname, 'cst_marital_status', s.cst_marital_status, 'cst_gndr', s.cst_gndr,
+         'cst_create_date', s.cst_create_date, 'cst_email', s.cst_email, 'cst_phone', s.cst_phone,
+         'cst_address', s.cst_address, 'cst_city', s.cst_city, 'cst_postal_code', s.cst_postal_code, '_extra', s._extra)
+  from stg_customers s
+ where s.customer_id is null
+on conflict (file_id, line, stage, rule) do nothing;
+
+-- Rank every candidate per customer: this run's rows and the row silver already holds.
+create temp table ranked_customers on commit drop as
+select c.*,
+       row_number() over w as rn,
+       first_value(c._file_id) over w as win_file_id,
+       first_value(c._line) over w as win_line
+  from (
+        select s._file_id, s._line, s.customer_id, s.create_date, true as incoming
+          from stg_customers s
+         where s.customer_id is not null
+        union all
+        select sc._file_id, sc._line, sc.customer_id, sc.create_date, false
+          from silver.customers sc
+         where sc.customer_id in (select customer_id from stg_customers where customer_id is not null)
+       ) c
+window w as (partition by c.customer_id
+             order by c.create_date desc nulls last, c._file_id desc, c._line desc, c.incoming desc);
+
+insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
+select meta.ctx_run_id(), r._file_id, 'crm_cust_info', r._line, 'silver', 'customers.superseded',
+       format('customer %s: superseded by the row of file %s line %s (newer create date, or loaded later)',
+              r.customer_id, r.win_file_id, r.win_line),
+       jsonb_build_object('cst_id', s.cst_id, 'cst_key', s.cst_key, 'cst_firstname', s.cst_firstname,
+         'cst_lastname', s.cst_lastname, 'cst_marital_status', s.cst_marital_status, 'cst_gndr', s.cst_gndr,
+         'cst_create_date', s.cst_create_date, 'cst_email', s.cst_email, 'cst_phone', s.cst_phone,
+         'cst_address', s.cst_address, 'cst_city', s.cst_city, 'cst_postal_code', s.cst_postal_code, '_extra', s._extra)
+  from ranked_customers r
+  join stg_customers s on s._file_id = r._file_id and s._line = r._line
+ where r.incoming and r.rn > 1
+on conflict (file_id, line, stage, rule) do nothing;
+
+insert into silver.customers as t (
+       customer_id, customer_number, first_name, last_name, marital_status, gender, create_date,
+       email, phone, address, city, postal_code, quality_score, _file_id, _line, _run_id)
+select s.customer_id, s.customer_number, s.first_name, s.last_name, s.marital_status, s.gender, s.create_date,
+       s.email, s.phone, s.address, s.city, s.postal_code,
+       ((case when s.first_name is not null and s.last_name is not null then 1 else 0 end)
+      + (case when s.email is not null then 1 else 0 end)
+      + (case when s.phone is not null then 1 else 0 end)
+      + (case when s.address is not null and s.city is not null and s.postal_code is not null then 1 else 0 end)
+       )::numeric / 4,
+       s._file_id, s._line, meta.ctx_run_id()
+  from ranked_customers r
+  join stg_customers s on s._file_id = r._file_id and s._line = r._line
+ where r.incoming and r.rn = 1
+on conflict (customer_id) do update
+   set customer_number = excluded.customer_number, first_name = excluded.first_name,
+       last_name = excluded.last_name, marital_status = excluded.marital_status, gender = excluded.gender,
+       create_date = excluded.create_date, email = excluded.email, phone = excluded.phone,
+       address = excluded.address, city = excluded.city, postal_code = excluded.postal_code,
+       quality_score = excluded.quality_score, _file_id = excluded._file_id, _line = excluded._line,
+       _run_id = excluded._run_id, _updated_at = now()
+ where (t.customer_number, t.first_name, t.last_name, t.marital_status, t.gender, t.create_date, t.email,
+        t.phone, t.address, t.city, t.postal_code, t._file_id, t._line)
+       is distinct from
+       (excluded.customer_number, excluded.first_name, excluded.last_name, excluded.marital_status,
+        excluded.gender, excluded.create_date, excluded.email, excluded.phone, excluded.address,
+        excluded.city, excluded.postal_code, excluded._file_id, excluded._line);
+
+select (select count(*) from stg_customers) as rows_in,
+       (select count(*) from silver.customers where _run_id = meta.ctx_run_id()) as rows_changed;

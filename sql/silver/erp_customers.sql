@@ -1,0 +1,42 @@
+-- silver/erp_customers.sql
+-- Purpose: ERP customer demographics of the run's files → silver.erp_customers.
+-- Inputs: bronze.erp_cust_az12 rows of the run's files; meta.ctx_as_of().
+-- Outputs: silver.erp_customers, quarantine.rejects. Grain: one row per customer number. Key: cid.
+-- Rules: a leading NAS is stripped from CID; a birthdate after the run's as-of date → NULL;
+-- gender F/FEMALE → Female, M/MALE → Male, else n/a (trimmed, case-insensitive).
+
+create temp table stg_erp_customers on commit drop as
+select b.*,
+       case when meta.clean_text(b.cid) like 'NAS%' then substr(meta.clean_text(b.cid), 4)
+            else meta.clean_text(b.cid) end                         as cid_clean,
+       case when meta.try_date(b.bdate) > meta.ctx_as_of() then null else meta.try_date(b.bdate) end as birthdate,
+       case upper(btrim(b.gen)) when 'F' then 'Female' when 'FEMALE' then 'Female'
+            when 'M' then 'Male' when 'MALE' then 'Male' else 'n/a' end as gender
+  from bronze.erp_cust_az12 b
+  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+
+create temp table ranked_erp_customers on commit drop as
+select s.*, row_number() over (partition by s.cid_clean order by s._file_id desc, s._line desc) as rn
+  from stg_erp_customers s;
+
+insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
+select meta.ctx_run_id(), s._file_id, 'erp_cust_az12', s._line, 'silver',
+       case when s.cid_clean is null or s.cid_clean = '' then 'erp_customers.cid_not_null' else 'erp_customers.superseded' end,
+       case when s.cid_clean is null or s.cid_clean = '' then 'CID is empty'
+            else format('CID %s appears again later in the run', s.cid_clean) end,
+       jsonb_build_object('cid', s.cid, 'bdate', s.bdate, 'gen', s.gen, '_extra', s._extra)
+  from ranked_erp_customers s
+ where s.cid_clean is null or s.cid_clean = '' or s.rn > 1
+on conflict (file_id, line, stage, rule) do nothing;
+
+insert into silver.erp_customers as t (cid, birthdate, gender, _file_id, _line, _run_id)
+select s.cid_clean, s.birthdate, s.gender, s._file_id, s._line, meta.ctx_run_id()
+  from ranked_erp_customers s
+ where s.cid_clean <> '' and s.rn = 1
+on conflict (cid) do update
+   set birthdate = excluded.birthdate, gender = excluded.gender, _file_id = excluded._file_id,
+       _line = excluded._line, _run_id = excluded._run_id, _updated_at = now()
+ where (t.birthdate, t.gender) is distinct from (excluded.birthdate, excluded.gender);
+
+select (select count(*) from stg_erp_customers) as rows_in,
+       (select count(*) from silver.erp_customers where _run_id = meta.ctx_run_id()) as rows_changed;

@@ -1,0 +1,38 @@
+-- silver/locations.sql
+-- Purpose: ERP customer locations of the run's files → silver.locations.
+-- Inputs: bronze.erp_loc_a101 rows of the run's files. Outputs: silver.locations, quarantine.rejects.
+-- Grain: one row per customer number. Key: cid (hyphens removed).
+-- Rules: country DE → Germany, US/USA → United States, blank or NULL → n/a, else trimmed.
+
+create temp table stg_locations on commit drop as
+select b.*,
+       replace(meta.clean_text(b.cid), '-', '') as cid_clean,
+       case when upper(btrim(b.cntry)) = 'DE' then 'Germany'
+            when upper(btrim(b.cntry)) in ('US', 'USA') then 'United States'
+            when meta.clean_text(b.cntry) is null then 'n/a'
+            else meta.clean_text(b.cntry) end  as country,
+       row_number() over (partition by replace(meta.clean_text(b.cid), '-', '') order by b._file_id desc, b._line desc) as rn
+  from bronze.erp_loc_a101 b
+  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+
+insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
+select meta.ctx_run_id(), s._file_id, 'erp_loc_a101', s._line, 'silver',
+       case when s.cid_clean is null or s.cid_clean = '' then 'locations.cid_not_null' else 'locations.superseded' end,
+       case when s.cid_clean is null or s.cid_clean = '' then 'CID is empty'
+            else format('CID %s appears again later in the run', s.cid_clean) end,
+       jsonb_build_object('cid', s.cid, 'cntry', s.cntry, '_extra', s._extra)
+  from stg_locations s
+ where s.cid_clean is null or s.cid_clean = '' or s.rn > 1
+on conflict (file_id, line, stage, rule) do nothing;
+
+insert into silver.locations as t (cid, country, _file_id, _line, _run_id)
+select s.cid_clean, s.country, s._file_id, s._line, meta.ctx_run_id()
+  from stg_locations s
+ where s.cid_clean <> '' and s.rn = 1
+on conflict (cid) do update
+   set country = excluded.country, _file_id = excluded._file_id, _line = excluded._line,
+       _run_id = excluded._run_id, _updated_at = now()
+ where t.country is distinct from excluded.country;
+
+select (select count(*) from stg_locations) as rows_in,
+       (select count(*) from silver.locations where _run_id = meta.ctx_run_id()) as rows_changed;

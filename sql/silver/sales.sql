@@ -1,0 +1,62 @@
+-- silver/sales.sql
+-- Purpose: CRM order lines of the run's files → silver.sales.
+-- Inputs: bronze.crm_sales_details rows of the run's files. Outputs: silver.sales, quarantine.rejects.
+-- Grain: one row per order line. Key: (order_number, product_number).
+-- Rules: a date integer that is 0 or not 8 digits (or no calendar day) → NULL; sales NULL, ≤ 0 or
+-- ≠ quantity × |price| → quantity × |price|; price NULL or ≤ 0 → original sales ÷ quantity
+-- (integer division). A line appearing twice keeps the most recently loaded one.
+
+create temp table stg_sales on commit drop as
+select b.*,
+       meta.clean_text(b.sls_ord_num)  as order_number,
+       meta.clean_text(b.sls_prd_key)  as product_number,
+       meta.try_int8(b.sls_cust_id)    as customer_id,
+       meta.int_date(b.sls_order_dt)   as order_date,
+       meta.int_date(b.sls_ship_dt)    as ship_date,
+       meta.int_date(b.sls_due_dt)     as due_date,
+       meta.try_int8(b.sls_sales)      as sales_raw,
+       meta.try_int8(b.sls_quantity)   as quantity,
+       meta.try_int8(b.sls_price)      as price_raw,
+       row_number() over (partition by meta.clean_text(b.sls_ord_num), meta.clean_text(b.sls_prd_key)
+                          order by b._file_id desc, b._line desc) as rn
+  from bronze.crm_sales_details b
+  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+
+insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
+select meta.ctx_run_id(), s._file_id, 'crm_sales_details', s._line, 'silver', r.rule, r.reason,
+       jsonb_build_object('sls_ord_num', s.sls_ord_num, 'sls_prd_key', s.sls_prd_key, 'sls_cust_id', s.sls_cust_id,
+         'sls_order_dt', s.sls_order_dt, 'sls_ship_dt', s.sls_ship_dt, 'sls_due_dt', s.sls_due_dt,
+         'sls_sales', s.sls_sales, 'sls_quantity', s.sls_quantity, 'sls_price', s.sls_price, '_extra', s._extra)
+  from stg_sales s
+ cross join lateral (
+       select case when s.order_number is null or s.product_number is null then 'sales.key_not_null'
+                   when s.rn > 1 then 'sales.superseded' end as rule,
+              case when s.order_number is null or s.product_number is null then 'sls_ord_num or sls_prd_key is empty'
+                   when s.rn > 1 then format('order line %s/%s appears again later in the run', s.order_number, s.product_number)
+              end as reason
+       ) r
+ where r.rule is not null
+on conflict (file_id, line, stage, rule) do nothing;
+
+insert into silver.sales as t (order_number, product_number, customer_id, order_date, ship_date, due_date,
+                               sales_amount, quantity, price, _file_id, _line, _run_id)
+select s.order_number, s.product_number, s.customer_id, s.order_date, s.ship_date, s.due_date,
+       case when s.sales_raw is null or s.sales_raw <= 0 or s.sales_raw <> s.quantity * abs(s.price_raw)
+            then s.quantity * abs(s.price_raw) else s.sales_raw end,
+       s.quantity,
+       case when s.price_raw is null or s.price_raw <= 0 then s.sales_raw / nullif(s.quantity, 0) else s.price_raw end,
+       s._file_id, s._line, meta.ctx_run_id()
+  from stg_sales s
+ where s.order_number is not null and s.product_number is not null and s.rn = 1
+on conflict (order_number, product_number) do update
+   set customer_id = excluded.customer_id, order_date = excluded.order_date, ship_date = excluded.ship_date,
+       due_date = excluded.due_date, sales_amount = excluded.sales_amount, quantity = excluded.quantity,
+       price = excluded.price, _file_id = excluded._file_id, _line = excluded._line,
+       _run_id = excluded._run_id, _updated_at = now()
+ where (t.customer_id, t.order_date, t.ship_date, t.due_date, t.sales_amount, t.quantity, t.price)
+       is distinct from
+       (excluded.customer_id, excluded.order_date, excluded.ship_date, excluded.due_date,
+        excluded.sales_amount, excluded.quantity, excluded.price);
+
+select (select count(*) from stg_sales) as rows_in,
+       (select count(*) from silver.sales where _run_id = meta.ctx_run_id()) as rows_changed;

@@ -1,0 +1,133 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/env';
+import { ConfigError } from '../errors/config-error';
+import { generate } from '../generate/generator';
+import { migrate } from '../migrate/migrator';
+import { startRun } from '../pipeline/start-run';
+import { buildSummary } from '../pipeline/summary';
+import { waitForRun } from '../pipeline/wait-run';
+import { QUEUES, isQueueName, type QueueName } from '../queue/names';
+import { openRuntime } from '../runtime';
+import { startWorkers } from '../../workers/start-workers';
+import { formatSummary } from './print-summary';
+import { isoDate, positiveInt } from './main';
+
+type SetExit = (code: number) => void;
+
+const today = (): string => new Date().toISOString().slice(0, 10);
+
+export function registerCommands(program: Command, setExit: SetExit): void {
+  program
+    .command('migrate')
+    .description('apply sql/migrations (creates the database if missing; safe to run concurrently)')
+    .action(async () => {
+      const config = loadConfig();
+      const result = await migrate(config.databaseUrl);
+      process.stdout.write(
+        result.applied.length > 0 ? `applied ${result.applied.join(', ')}\n` : `up to date (${result.alreadyApplied} migrations)\n`,
+      );
+    });
+
+  program
+    .command('generate')
+    .description('write the six retail source files with realistic dirt, and manifest.json')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--customers <n>', 'number of customers', positiveInt, 10_000)
+    .option('--seed <s>', 'random seed', positiveInt, 1)
+    .option('--as-of <date>', 'the date the data is exported on', isoDate, today())
+    .action((o: { out: string; customers: number; seed: number; asOf: string }) => {
+      const started = Date.now();
+      const m = generate({ out: path.resolve(o.out), customers: o.customers, seed: o.seed, asOf: o.asOf });
+      const rows = Object.values(m.files).reduce((n, f) => n + f.rows, 0);
+      process.stdout.write(`wrote ${rows.toLocaleString('en-US')} rows in 6 files to ${o.out} in ${((Date.now() - started) / 1000).toFixed(1)} s (manifest.json)\n`);
+    });
+
+  program
+    .command('run')
+    .description('one pipeline run over the files in a folder; waits and prints a summary')
+    .requiredOption('--input <dir>', 'folder with the source files (sub-folders included)')
+    .option('--as-of <date>', 'business date of the run (SCD2 validity, birthdate rule)', isoDate, today())
+    .option('--workers <n>', 'also run N workers in this process (0: rely on `metalayer worker` processes)', positiveInt, 0)
+    .option('--json', 'print one JSON object instead of the readable summary')
+    .option('--timeout <seconds>', 'give up waiting after this many seconds', positiveInt)
+    .action(async (o: { input: string; asOf: string; workers: number; json?: boolean; timeout?: number }) => {
+      const config = loadConfig();
+      await migrate(config.databaseUrl);
+      const rt = openRuntime(config, { poolSize: Math.max(config.poolSize, o.workers * 3 + 2) });
+      const group = o.workers > 0 ? startWorkers(rt, { queues: [...QUEUES], concurrency: o.workers }) : null;
+      try {
+        const started = await startRun(rt, { inputDir: path.resolve(o.input), asOf: o.asOf });
+        if (started.enqueued && started.flowJobId) {
+          await waitForRun(rt, started.runId, started.flowJobId, o.timeout ? o.timeout * 1000 : undefined);
+        }
+        const summary = await buildSummary(rt.pool, started.runId);
+        if (!summary) throw new Error(`run ${started.runId} vanished from meta.runs`);
+        process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+        const checksOk = summary.checks.every((c) => c.passed);
+        setExit((summary.status === 'succeeded' || summary.status === 'noop') && checksOk ? 0 : 1);
+      } finally {
+        await group?.close();
+        await rt.close();
+      }
+    });
+
+  program
+    .command('worker')
+    .description('a long-running worker process (stops gracefully on SIGTERM/SIGINT)')
+    .option('--queues <list>', 'comma-separated queues to serve', QUEUES.join(','))
+    .option('--concurrency <n>', 'jobs at once per queue', positiveInt)
+    .action(async (o: { queues: string; concurrency?: number }) => {
+      const config = loadConfig();
+      const queues = o.queues.split(',').map((q) => q.trim());
+      const bad = queues.filter((q) => !isQueueName(q));
+      if (bad.length > 0) throw new ConfigError(`unknown queue(s) ${bad.join(', ')}; the queues are ${QUEUES.join(', ')}`);
+      await migrate(config.databaseUrl);
+      const concurrency = o.concurrency ?? config.concurrency;
+      const rt = openRuntime(config, { poolSize: Math.max(config.poolSize, concurrency * queues.length + 1) });
+      const group = startWorkers(rt, { queues: queues as QueueName[], concurrency });
+      rt.logger.info({ queues, concurrency, prefix: config.queuePrefix }, 'worker started');
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          rt.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'worker stopping: no new jobs; finishing active ones');
+          resolve();
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      await group.close();
+      await rt.close();
+      rt.logger.info('worker stopped');
+    });
+
+  program
+    .command('status')
+    .description('show a run (default: the latest) or the recent runs')
+    .option('--run <id>', 'run id', positiveInt)
+    .option('--json', 'machine-readable output')
+    .option('--limit <n>', 'how many recent runs to list without --run', positiveInt, 10)
+    .action(async (o: { run?: number; json?: boolean; limit: number }) => {
+      const config = loadConfig();
+      await migrate(config.databaseUrl);
+      const rt = openRuntime(config, { poolSize: 2 });
+      try {
+        if (o.run === undefined && !o.json) {
+          const { rows } = await rt.pool.query(
+            `select run_id, status, as_of, started_at, finished_at, message from meta.runs order by run_id desc limit $1`,
+            [o.limit],
+          );
+          if (rows.length === 0) process.stdout.write('no runs yet\n');
+          for (const r of rows) process.stdout.write(`run ${r.run_id}  ${String(r.status).padEnd(16)} as of ${r.as_of}  ${r.message ?? ''}\n`);
+          return;
+        }
+        const runId =
+          o.run ?? (await rt.pool.query<{ id: number }>('select max(run_id) as id from meta.runs')).rows[0]?.id ?? null;
+        const summary = runId === null ? null : await buildSummary(rt.pool, runId);
+        if (!summary) throw new ConfigError(o.run === undefined ? 'no runs yet' : `run ${o.run} does not exist`);
+        process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+        setExit(['succeeded', 'noop', 'running', 'pending'].includes(summary.status) ? 0 : 1);
+      } finally {
+        await rt.close();
+      }
+    });
+}

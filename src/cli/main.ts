@@ -1,0 +1,41 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config/env';
+import { MetaLayerError } from '../errors/metalayer-error';
+import { redact } from '../errors/redact';
+import { registerCommands } from './commands';
+
+/** The CLI entry: parses argv, runs one command, returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('metalayer')
+    .description('MetaLayer: CRM/ERP CSV exports → PostgreSQL warehouse (bronze, silver, gold) through BullMQ flows')
+    .exitOverride()
+    .showHelpAfterError();
+  let exitCode = 0;
+  registerCommands(program, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (e.code?.startsWith('commander.')) return e.exitCode ?? 2;
+    const kind = err instanceof MetaLayerError ? `${err.code} error` : 'error';
+    process.stderr.write(`metalayer: ${kind}: ${redact(e.message)}\n`);
+    return err instanceof MetaLayerError && !err.retryable ? 2 : 1;
+  }
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+}
+
+export function isoDate(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date YYYY-MM-DD');
+  return value;
+}
+
+export { loadConfig };

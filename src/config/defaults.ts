@@ -1,0 +1,26 @@
+/**
+ * Every default MetaLayer uses, in one place. Environment variables override them
+ * (see config/.env.example); the CLI overrides a few per command.
+ */
+export const DEFAULTS = {
+  databaseUrl: 'postgres://127.0.0.1:5432/metalayer',
+  redisUrl: 'redis://127.0.0.1:6379',
+  /** Queue prefix. The braces are a Redis Cluster hash tag: every key of a queue lands in one slot. */
+  queuePrefix: '{metalayer}',
+  /** Bytes of CSV per bronze chunk; chunks are cut at record boundaries. */
+  chunkBytes: 8 * 1024 * 1024,
+  workerConcurrency: 2,
+  /** PostgreSQL connections per worker process. */
+  poolSize: 4,
+  /** How long a SIGTERMed worker may finish its current job before it is released. */
+  shutdownGraceMs: 30_000,
+  logLevel: 'info',
+  /** BullMQ job options shared by every job MetaLayer enqueues. */
+  job: {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+    // Keep finished jobs for the board and for `status`; failed ones longer, for operators.
+    removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 30 * 24 * 3600 },
+  },
+} as const;

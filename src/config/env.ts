@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { DEFAULTS } from './defaults';
+import { ConfigError } from '../errors/config-error';
+
+/** Environment, parsed once by zod into a typed object; unknown until parsed. */
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().url().default(DEFAULTS.databaseUrl),
+  REDIS_URL: z.string().url().default(DEFAULTS.redisUrl),
+  METALAYER_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}:.-]{1,64}$/, 'letters, digits and _{}:.- only, at most 64 characters')
+    .default(DEFAULTS.queuePrefix),
+  METALAYER_CHUNK_BYTES: z.coerce.number().int().min(1024).default(DEFAULTS.chunkBytes),
+  METALAYER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULTS.workerConcurrency),
+  METALAYER_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(DEFAULTS.poolSize),
+  METALAYER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(DEFAULTS.shutdownGraceMs),
+  METALAYER_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULTS.job.attempts),
+  METALAYER_BACKOFF_MS: z.coerce.number().int().min(0).default(DEFAULTS.job.backoff.delay),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
+});
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  chunkBytes: number;
+  concurrency: number;
+  poolSize: number;
+  shutdownGraceMs: number;
+  jobAttempts: number;
+  backoffMs: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+let cached: Config | undefined;
+
+/** Parses the environment once and caches it; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (cached && env === process.env) return cached;
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid environment: ${problems}. Fix the variables (see config/.env.example).`);
+  }
+  const e = parsed.data;
+  const config: Config = {
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.METALAYER_PREFIX,
+    chunkBytes: e.METALAYER_CHUNK_BYTES,
+    concurrency: e.METALAYER_CONCURRENCY,
+    poolSize: e.METALAYER_POOL_SIZE,
+    shutdownGraceMs: e.METALAYER_SHUTDOWN_GRACE_MS,
+    jobAttempts: e.METALAYER_JOB_ATTEMPTS,
+    backoffMs: e.METALAYER_BACKOFF_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+  if (env === process.env) cached = config;
+  return config;
+}
+
+/** For tests that change process.env between cases. */
+export function resetConfig(): void {
+  cached = undefined;
+}

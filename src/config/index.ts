@@ -1,0 +1,2 @@
+export { DEFAULTS } from './defaults';
+export { loadConfig, resetConfig, type Config } from './env';

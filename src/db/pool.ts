@@ -1,0 +1,82 @@
+import pg from 'pg';
+import { redact } from '../errors/redact';
+import { quoteIdent } from './ident';
+
+// int8 and numeric come back as strings by default; counts and ids here fit in a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+// Dates stay 'YYYY-MM-DD' strings: no time-zone shifts between the database and reports.
+pg.types.setTypeParser(1082, (v) => v);
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+/**
+ * A URL without a user name connects as PGUSER, else `postgres`: the superuser of a fresh
+ * cluster, which exists on every machine the README targets (the OS user may have no role).
+ */
+export function withDefaultUser(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (url.username) return databaseUrl;
+  url.username = process.env.PGUSER || 'postgres';
+  return url.toString();
+}
+
+export function createPool(databaseUrl: string, max = 4): pg.Pool {
+  const pool = new pg.Pool({ connectionString: withDefaultUser(databaseUrl), max, application_name: 'metalayer' });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Runs fn inside BEGIN … COMMIT on one client; rolls back on any error and rethrows it. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('rollback');
+    } catch {
+      broken = true; // the connection itself is gone: do not return it to the pool
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Creates the database named in the URL when it does not exist, connecting to `postgres`. */
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  databaseUrl = withDefaultUser(databaseUrl);
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!name) return;
+  const probe = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await probe.connect();
+    return;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '3D000') {
+      throw new Error(`cannot connect to PostgreSQL at ${redact(databaseUrl)}: ${(err as Error).message}`, { cause: err });
+    }
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  const adminUrl = new URL(databaseUrl);
+  adminUrl.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${quoteIdent(name)}`);
+  } catch (err) {
+    // 42P04: another process created it first.
+    if ((err as { code?: string }).code !== '42P04') throw err;
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Incremental RFC 4180 record-boundary finder over a byte stream. It finds where records end
+ * (an LF outside quotes) and how many physical lines each spans, without splitting fields:
+ * the bytes are searched with indexOf (memchr), so a clean file scans at memory speed.
+ * The chunker, the fast-path line prefixer and the row-by-row fallback all use this one scanner,
+ * so they agree on every record boundary and line number.
+ */
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const QUOTE = 0x22;
+
+export const enum RecordKind {
+  Data = 0,
+  /** An empty line ("\n" or "\r\n"): not a row. */
+  Blank = 1,
+  /** A line holding only `\.`: PostgreSQL's COPY end-of-data marker, which COPY must never see. */
+  CopyEndMarker = 2,
+}
+
+/** end: index in the current buffer just after the record's LF; lines: physical lines it spans. */
+export type RecordEnd = (end: number, lines: number, kind: RecordKind) => void;
+
+export class RecordScanner {
+  /** Inside a quoted field at the end of the bytes seen so far. */
+  inQuote = false;
+  /** Bytes of the current (unfinished) record seen so far. */
+  private recordBytes = 0;
+  private pendingLines = 0;
+  /** Last bytes of the previous buffer, for classifying a short record that straddles buffers. */
+  private tail: Buffer = Buffer.alloc(0);
+
+  scan(buf: Buffer, onRecord: RecordEnd): void {
+    const n = buf.length;
+    let pos = 0;
+    let recordStart = -this.recordBytes; // may be negative: the record began in an earlier buffer
+    let nextQuote = -2; // -2: not searched yet; -1: none left in this buffer
+    while (pos < n) {
+      if (this.inQuote) {
+        const q = buf.indexOf(QUOTE, pos);
+        const stop = q < 0 ? n : q;
+        this.pendingLines += countLF(buf, pos, stop);
+        if (q < 0) break;
+        this.inQuote = false;
+        pos = q + 1;
+        nextQuote = -2;
+        continue;
+      }
+      if (nextQuote === -2 || (nextQuote >= 0 && nextQuote < pos)) nextQuote = buf.indexOf(QUOTE, pos);
+      const nl = buf.indexOf(LF, pos);
+      if (nextQuote >= 0 && (nl < 0 || nextQuote < nl)) {
+        this.inQuote = true;
+        pos = nextQuote + 1;
+        nextQuote = -2;
+        continue;
+      }
+      if (nl < 0) break;
+      const end = nl + 1;
+      const lines = this.pendingLines + 1;
+      this.pendingLines = 0;
+      onRecord(end, lines, this.classify(buf, recordStart, end));
+      recordStart = end;
+      pos = end;
+    }
+    this.recordBytes = n - recordStart;
+    this.tail = buf.length >= 4 ? buf.subarray(n - 4) : Buffer.concat([this.tail, buf]).subarray(-4);
+  }
+
+  /**
+   * Called once the input is exhausted. Returns the unterminated last record (bytes without a
+   * final newline), or null; `unclosedQuote` when it ends inside a quoted field.
+   */
+  finish(): { lines: number; unclosedQuote: boolean } | null {
+    if (this.recordBytes === 0) return null;
+    const result = { lines: this.pendingLines + 1, unclosedQuote: this.inQuote };
+    this.recordBytes = 0;
+    this.pendingLines = 0;
+    this.inQuote = false;
+    return result;
+  }
+
+  private classify(buf: Buffer, start: number, end: number): RecordKind {
+    const len = end - start;
+    if (len > 4) return RecordKind.Data;
+    const at = (i: number): number => (i >= 0 ? buf[i]! : this.tail[this.tail.length + i] ?? -1);
+    if (len === 1) return RecordKind.Blank;
+    if (len === 2 && at(start) === CR) return RecordKind.Blank;
+    if (at(start) === 0x5c && at(start + 1) === 0x2e && (len === 3 || (len === 4 && at(start + 2) === CR))) {
+      return RecordKind.CopyEndMarker;
+    }
+    return RecordKind.Data;
+  }
+}
+
+export function countLF(buf: Buffer, from: number, to: number): number {
+  let count = 0;
+  let i = buf.indexOf(LF, from);
+  while (i >= 0 && i < to) {
+    count++;
+    i = buf.indexOf(LF, i + 1);
+  }
+  return count;
+}

@@ -1,0 +1,1 @@
+export { migrate, readMigrations, type Migration, type MigrateResult } from './migrator';

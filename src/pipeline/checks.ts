@@ -1,0 +1,28 @@
+import type { Pool } from '../db/pool';
+import { loadSql } from '../db/sql-files';
+
+/** The spec's invariants, one SQL file each under sql/queries/checks/. */
+export const CHECKS = ['bronze_rows_conserved', 'scd2_customers', 'scd2_products', 'facts_have_dimensions', 'sales_sums_agree', 'keys_unique'] as const;
+
+export interface CheckResult {
+  name: string;
+  passed: boolean;
+  detail: Record<string, unknown>;
+}
+
+/** Runs every check and stores the results with the run (meta.checks). */
+export async function runChecks(pool: Pool, runId: number): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const name of CHECKS) {
+    const sql = loadSql(`queries/checks/${name}.sql`);
+    const { rows } = await pool.query<{ passed: boolean; detail: Record<string, unknown> }>(sql, sql.includes('$1') ? [runId] : []);
+    const row = rows[0] ?? { passed: false, detail: { error: 'the check returned no row' } };
+    results.push({ name, passed: row.passed, detail: row.detail });
+    await pool.query(
+      `insert into meta.checks (run_id, name, passed, detail) values ($1, $2, $3, $4)
+       on conflict (run_id, name) do update set passed = excluded.passed, detail = excluded.detail, checked_at = now()`,
+      [runId, name, row.passed, JSON.stringify(row.detail)],
+    );
+  }
+  return results;
+}

@@ -1,0 +1,34 @@
+import type { Pool } from '../db/pool';
+import { redact } from '../errors/redact';
+import { runChecks } from './checks';
+import { buildSummary } from './summary';
+
+/**
+ * Ends a run whose gold step succeeded: checks the invariants and sets the final status —
+ * succeeded, partially_failed (some files refused) or failed (a check failed).
+ */
+export async function finishRun(pool: Pool, runId: number): Promise<void> {
+  const checks = await runChecks(pool, runId);
+  const failed = checks.filter((c) => !c.passed).map((c) => c.name);
+  const refused = await pool.query<{ n: number }>(`select count(*)::int as n from meta.run_files where run_id = $1 and role = 'refused'`, [runId]);
+  const refusedCount = refused.rows[0]?.n ?? 0;
+  const status = failed.length > 0 ? 'failed' : refusedCount > 0 ? 'partially_failed' : 'succeeded';
+  const message =
+    failed.length > 0
+      ? `checks failed: ${failed.join(', ')}`
+      : refusedCount > 0
+        ? `${refusedCount} file(s) refused; the rest loaded`
+        : 'all files loaded; every check passed';
+  await pool.query(`update meta.runs set status = $2, message = $3, finished_at = now() where run_id = $1`, [runId, status, message]);
+  const summary = await buildSummary(pool, runId);
+  await pool.query('update meta.runs set summary = $2 where run_id = $1', [runId, JSON.stringify(summary)]);
+}
+
+/** Marks a run failed (a job failed for good); keeps the first failure's message. */
+export async function failRun(pool: Pool, runId: number, message: string): Promise<void> {
+  await pool.query(
+    `update meta.runs set status = 'failed', message = coalesce(message, $2), finished_at = coalesce(finished_at, now())
+      where run_id = $1 and status in ('pending', 'running')`,
+    [runId, redact(message)],
+  );
+}

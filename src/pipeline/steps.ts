@@ -1,0 +1,115 @@
+import type pg from 'pg';
+import { setRunContext } from '../db/run-context';
+import { loadSql } from '../db/sql-files';
+import { withTransaction, type Pool } from '../db/pool';
+import { isRetryable } from '../errors/classify';
+import { StepError } from '../errors/step-error';
+
+/** Gold models in dependency order; all run in one transaction, so gold changes all or nothing. */
+export const GOLD_MODELS = [
+  'dim_customers',
+  'dim_products',
+  'fact_sales',
+  'dim_date',
+  'agg_daily_sales',
+  'agg_monthly_sales',
+  'customer_sales',
+  'product_sales',
+  'warehouse_state',
+] as const;
+
+/** Serialises the same step across concurrent runs (upserts of one table never interleave). */
+const LOCK_NAMESPACE = 727_100;
+
+export interface StepResult {
+  rows: number;
+  ms: number;
+}
+
+async function runAsOf(pool: Pool, runId: number): Promise<string> {
+  const { rows } = await pool.query<{ as_of: string }>('select as_of from meta.runs where run_id = $1', [runId]);
+  if (!rows[0]) throw new StepError(`run ${runId} does not exist in meta.runs`);
+  return rows[0].as_of;
+}
+
+/**
+ * Runs one step with its bookkeeping in meta.steps: marked running before, succeeded or failed
+ * after (outside the step's transaction, so a rolled-back step still leaves its failure visible).
+ */
+async function tracked(pool: Pool, runId: number, layer: 'silver' | 'gold', step: string, body: (client: pg.PoolClient) => Promise<number>): Promise<StepResult> {
+  await pool.query(
+    `insert into meta.steps (run_id, layer, step, status) values ($1, $2, $3, 'running')
+     on conflict (run_id, layer, step) do update
+       set status = 'running', attempts = meta.steps.attempts + 1, started_at = now(), error = null, finished_at = null`,
+    [runId, layer, step],
+  );
+  const started = Date.now();
+  try {
+    const rows = await withTransaction(pool, body);
+    const ms = Date.now() - started;
+    await pool.query(
+      `update meta.steps set status = 'succeeded', rows = $4, ms = $5, finished_at = now()
+        where run_id = $1 and layer = $2 and step = $3`,
+      [runId, layer, step, rows, ms],
+    );
+    return { rows, ms };
+  } catch (err) {
+    const message = (err as Error).message;
+    await pool
+      .query(`update meta.steps set status = 'failed', error = $4, ms = $5, finished_at = now() where run_id = $1 and layer = $2 and step = $3`, [
+        runId,
+        layer,
+        step,
+        message,
+        Date.now() - started,
+      ])
+      .catch(() => {});
+    throw err;
+  }
+}
+
+/** Silver step of one entity: marks its files loaded, then runs sql/silver/<entity>.sql. */
+export async function runSilverStep(pool: Pool, runId: number, entity: string, source: string): Promise<StepResult> {
+  const asOf = await runAsOf(pool, runId);
+  return tracked(pool, runId, 'silver', entity, async (client) => {
+    await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, `silver.${entity}`]);
+    await setRunContext(client, { runId, asOf });
+    // All bronze children are done when this job runs: the run's files of this source are loaded.
+    await client.query(
+      `update meta.files f set status = 'loaded'
+        where f.source = $2 and f.status = 'pending'
+          and f.file_id in (select file_id from meta.run_files where run_id = $1 and role = 'load')
+          and not exists (select 1 from meta.chunks c where c.file_id = f.file_id and c.status = 'pending')`,
+      [runId, source],
+    );
+    const result = await runScript(client, `silver/${entity}.sql`, `silver step ${entity}`);
+    return Number(result?.rows_changed ?? 0);
+  });
+}
+
+/** The gold step: every model in GOLD_MODELS, in one transaction under one lock. */
+export async function runGoldStep(pool: Pool, runId: number): Promise<StepResult> {
+  const asOf = await runAsOf(pool, runId);
+  return tracked(pool, runId, 'gold', 'gold', async (client) => {
+    await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']);
+    await setRunContext(client, { runId, asOf });
+    for (const model of GOLD_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from changed_sales');
+    return rows[0]?.n ?? 0;
+  });
+}
+
+/** Runs a multi-statement SQL file; returns the last statement's first row. Names the file on error. */
+async function runScript(client: pg.PoolClient, file: string, label: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const res = (await client.query(loadSql(file))) as unknown as pg.QueryResult | pg.QueryResult[];
+    const last = Array.isArray(res) ? res.at(-1) : res;
+    return last?.rows?.[0];
+  } catch (err) {
+    if (isRetryable(err)) throw err;
+    const e = err as { message: string; code?: string; detail?: string };
+    throw new StepError(`${label} (sql/${file}) failed: ${e.message}${e.code ? ` [SQLSTATE ${e.code}]` : ''}${e.detail ? ` — ${e.detail}` : ''}`, {
+      cause: err,
+    });
+  }
+}

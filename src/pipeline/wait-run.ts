@@ -1,0 +1,28 @@
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { createRedis } from '../queue/connection';
+import type { Runtime } from '../runtime';
+import { failRun } from './finish-run';
+
+/**
+ * Waits until the run's gold job (the root of its flow) completes or fails. A failed child fails
+ * the root (failParentOnFailure), so this never waits on a run that cannot finish.
+ */
+export async function waitForRun(rt: Runtime, runId: number, flowJobId: string, timeoutMs?: number): Promise<void> {
+  const connection = createRedis(rt.config.redisUrl);
+  const events = new QueueEvents('gold', { connection, prefix: rt.config.queuePrefix });
+  const queueConnection = createRedis(rt.config.redisUrl);
+  const queue = new Queue('gold', { connection: queueConnection, prefix: rt.config.queuePrefix });
+  try {
+    await events.waitUntilReady();
+    const job = await Job.fromId(queue, flowJobId);
+    if (!job) throw new Error(`the gold job ${flowJobId} of run ${runId} is gone from Redis`);
+    await job.waitUntilFinished(events, timeoutMs);
+  } catch (err) {
+    await failRun(rt.pool, runId, (err as Error).message);
+  } finally {
+    await events.close();
+    await queue.close();
+    connection.disconnect();
+    queueConnection.disconnect();
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * Deterministic job ids: adding the same run's flow twice creates no duplicate jobs, and an
+ * operator can find a chunk's job from the ledger. BullMQ ids must not contain ':'.
+ */
+export interface RunRef {
+  runId: number;
+  /** meta.runs.run_key: keeps ids unique when a database is recreated but Redis is not. */
+  runKey: string;
+}
+
+const run = (r: RunRef): string => `run-${r.runId}-${r.runKey}`;
+
+export const jobIds = {
+  bronze: (r: RunRef, fileId: number, chunk: number) => `${run(r)}-file-${fileId}-chunk-${chunk}`,
+  silver: (r: RunRef, entity: string) => `${run(r)}-silver-${entity}`,
+  gold: (r: RunRef) => `${run(r)}-gold`,
+};

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+/** Job payloads carry references only (ids and a chunk index), never row data. */
+export const BronzePayload = z.object({
+  runId: z.number().int().positive(),
+  fileId: z.number().int().positive(),
+  chunkIndex: z.number().int().min(0),
+});
+export const SilverPayload = z.object({
+  runId: z.number().int().positive(),
+  entity: z.string().regex(/^[a-z_]+$/),
+});
+export const GoldPayload = z.object({
+  runId: z.number().int().positive(),
+});
+
+export type BronzePayload = z.infer<typeof BronzePayload>;
+export type SilverPayload = z.infer<typeof SilverPayload>;
+export type GoldPayload = z.infer<typeof GoldPayload>;

@@ -1,0 +1,31 @@
+import { withTransaction } from '../src/db/pool';
+import { sourceByName } from '../src/contracts/retail';
+import { ConfigError } from '../src/errors/config-error';
+import { loadChunk } from '../src/ingest/bronze-loader';
+import { BronzePayload } from '../src/queue/payloads';
+import type { JobKind } from './job-kind';
+
+/** Loads one chunk of one file into bronze (see src/ingest/bronze-loader.ts). */
+export const bronzeJob: JobKind<typeof BronzePayload> = {
+  queue: 'bronze',
+  schema: BronzePayload,
+  async handler(rt, p) {
+    const { rows } = await rt.pool.query(
+      `select f.path, f.source, f.columns, f.header, c.byte_start, c.byte_end, c.first_line, c.records, c.needs_row_path
+         from meta.files f join meta.chunks c on c.file_id = f.file_id
+        where f.file_id = $1 and c.chunk_index = $2`,
+      [p.fileId, p.chunkIndex],
+    );
+    const row = rows[0];
+    if (!row) throw new ConfigError(`chunk ${p.chunkIndex} of file ${p.fileId} is not in meta.chunks`);
+    if (!sourceByName(row.source)) throw new ConfigError(`file ${p.fileId} has unknown source ${row.source}`);
+    return withTransaction(rt.pool, (client) =>
+      loadChunk(
+        client,
+        { runId: p.runId, fileId: p.fileId, chunkIndex: p.chunkIndex },
+        { path: row.path, source: row.source, columns: row.columns, header: row.header },
+        { start: row.byte_start, end: row.byte_end, firstLine: row.first_line, records: row.records, needsRowPath: row.needs_row_path },
+      ),
+    );
+  },
+};
