@@ -4,9 +4,8 @@ import { loadConfig } from '../config/env';
 import { ConfigError } from '../errors/config-error';
 import { generate } from '../generate/generator';
 import { migrate } from '../migrate/migrator';
-import { startRun } from '../pipeline/start-run';
+import { runExitCode, runPipeline } from '../pipeline/run-pipeline';
 import { buildSummary } from '../pipeline/summary';
-import { waitForRun } from '../pipeline/wait-run';
 import { QUEUES, isQueueName, type QueueName } from '../queue/names';
 import { openRuntime } from '../runtime';
 import { startWorkers } from '../../workers/start-workers';
@@ -55,19 +54,16 @@ export function registerCommands(program: Command, setExit: SetExit): void {
       const config = loadConfig();
       await migrate(config.databaseUrl);
       const rt = openRuntime(config, { poolSize: Math.max(config.poolSize, o.workers * 3 + 2) });
-      const group = o.workers > 0 ? startWorkers(rt, { queues: [...QUEUES], concurrency: o.workers }) : null;
       try {
-        const started = await startRun(rt, { inputDir: path.resolve(o.input), asOf: o.asOf });
-        if (started.enqueued && started.flowJobId) {
-          await waitForRun(rt, started.runId, started.flowJobId, o.timeout ? o.timeout * 1000 : undefined);
-        }
-        const summary = await buildSummary(rt.pool, started.runId);
-        if (!summary) throw new Error(`run ${started.runId} vanished from meta.runs`);
+        const summary = await runPipeline(rt, {
+          inputDir: path.resolve(o.input),
+          asOf: o.asOf,
+          workers: o.workers,
+          ...(o.timeout ? { timeoutMs: o.timeout * 1000 } : {}),
+        });
         process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
-        const checksOk = summary.checks.every((c) => c.passed);
-        setExit((summary.status === 'succeeded' || summary.status === 'noop') && checksOk ? 0 : 1);
+        setExit(runExitCode(summary));
       } finally {
-        await group?.close();
         await rt.close();
       }
     });

@@ -1,0 +1,242 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPipeline } from '../../src/pipeline/run-pipeline';
+import type { RunSummary } from '../../src/pipeline/summary';
+import { createTestEnv, type TestEnv } from '../helpers/test-env';
+
+// Every silver rule and gold formula on hand-made rows (tests/fixtures/rules), run through the
+// real pipeline: BullMQ flow, in-process workers, PostgreSQL. Day 2 and day 3 are incremental.
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/rules');
+
+let t: TestEnv;
+let day1: RunSummary;
+const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> =>
+  (await t.rt.pool.query(sql, params)).rows as T[];
+const one = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T> => (await q<T>(sql, params))[0]!;
+
+beforeAll(async () => {
+  t = await createTestEnv('rules');
+  day1 = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day1'), asOf: '2024-06-30', workers: 2 });
+});
+afterAll(async () => t?.cleanup());
+
+describe('day 1: a full load of hand-made rows', () => {
+  it('succeeds with every check passed and every row accounted for', () => {
+    expect(day1.status, day1.message ?? '').toBe('succeeded');
+    expect(day1.checks.filter((c) => !c.passed)).toEqual([]);
+    const cust = day1.files.find((f) => f.source === 'crm_cust_info')!;
+    expect(cust).toMatchObject({ rowsRead: 10, rowsLoaded: 10, rowsRejected: 0 });
+    const cat = day1.files.find((f) => f.source === 'erp_px_cat_g1v2')!;
+    expect(cat.rowsRead).toBe(4); // the trailing blank line is not a row
+  });
+
+  it('keeps raw values and lineage in bronze, with physical line numbers across a quoted newline', async () => {
+    const rows = await q<{ cst_id: string; _line: number; cst_firstname: string | null }>(
+      'select cst_id, _line, cst_firstname from bronze.crm_cust_info order by _line',
+    );
+    expect(rows.map((r) => r._line)).toEqual([2, 3, 4, 5, 7, 8, 9, 10, 11, 12]);
+    expect(rows[0]!.cst_firstname).toBe(' Ana ');
+    expect(rows[6]!.cst_id).toBeNull(); // an empty field is NULL
+  });
+
+  it('customers: drops bad keys, keeps the latest create date (NULLs last), ties to the later row', async () => {
+    const customers = await q('select customer_id, first_name, last_name, create_date from silver.customers order by customer_id');
+    expect(customers).toEqual([
+      { customer_id: 1, first_name: 'Ana', last_name: 'Núñez', create_date: '2024-01-10' },
+      { customer_id: 2, first_name: 'Bob', last_name: 'Ray', create_date: '2024-05-01' },
+      { customer_id: 3, first_name: 'Cy', last_name: 'New', create_date: '2024-02-02' },
+      { customer_id: 4, first_name: 'Dee', last_name: 'Ok', create_date: '2024-03-03' },
+      { customer_id: 5, first_name: 'Eve', last_name: 'Moss', create_date: '2024-04-04' },
+    ]);
+    const rejects = await q('select line, rule from quarantine.rejects where source = $1 order by line', ['crm_cust_info']);
+    expect(rejects).toEqual([
+      { line: 4, rule: 'customers.superseded' }, // tie on date, loaded earlier
+      { line: 7, rule: 'customers.superseded' }, // older create date
+      { line: 9, rule: 'customers.cst_id_not_null' },
+      { line: 10, rule: 'customers.cst_id_integer' },
+      { line: 11, rule: 'customers.superseded' }, // no create date: NULLs last
+    ]);
+  });
+
+  it('customers: maps codes and normalises contacts; quality score = checks passed / 4', async () => {
+    const rows = await q(
+      `select customer_id, marital_status, gender, email, phone, address, city, postal_code, quality_score::float as score
+         from silver.customers order by customer_id`,
+    );
+    expect(rows[0]).toEqual({
+      customer_id: 1, marital_status: 'Single', gender: 'Female', email: 'ana@example.com', phone: '+49301234567',
+      address: '12 Elm St', city: 'Berlin', postal_code: 'AB1 2CD', score: 1,
+    });
+    expect(rows[1]).toMatchObject({ marital_status: 'Married', gender: 'Male', phone: '+2065550100', address: '1 Main St, Apt 2' });
+    expect(rows[3]).toMatchObject({ address: '9 Oak Ave', phone: '+4255550199' });
+    expect(rows[4]).toEqual({
+      customer_id: 5, marital_status: 'n/a', gender: 'n/a', email: null, phone: null, address: null, city: 'Paris',
+      postal_code: '75001', score: 0.25,
+    });
+  });
+
+  it('products: category id, product number, cost, line and end dates from the next version', async () => {
+    const rows = await q('select product_id, category_id, product_number, cost, product_line, start_date, end_date from silver.products order by product_id');
+    expect(rows).toEqual([
+      { product_id: 10, category_id: 'CO_RF', product_number: 'FR-R92B-58', cost: 0, product_line: 'Road', start_date: '2020-01-01', end_date: '2022-12-31' },
+      { product_id: 11, category_id: 'CO_RF', product_number: 'FR-R92B-58', cost: 120, product_line: 'Road', start_date: '2023-01-01', end_date: null },
+      { product_id: 12, category_id: 'AC_HE', product_number: 'HL-U509', cost: 35, product_line: 'n/a', start_date: '2021-01-01', end_date: null },
+      { product_id: 13, category_id: 'ZZ_XX', product_number: 'NOCAT-1', cost: 5, product_line: 'Other Sales', start_date: '2021-01-01', end_date: null },
+      { product_id: 14, category_id: 'BI_TB', product_number: 'TOUR-1', cost: 500, product_line: 'Touring', start_date: '2021-01-01', end_date: null },
+      { product_id: 15, category_id: 'BI_MB', product_number: 'MTB-1', cost: 400, product_line: 'Mountain', start_date: '2021-01-01', end_date: null },
+    ]);
+  });
+
+  it('sales: bad dates become NULL; sales and price are repaired', async () => {
+    const rows = await q<Record<string, unknown>>(
+      'select order_number, product_number, order_date, sales_amount, quantity, price from silver.sales order by order_number, product_number',
+    );
+    const byKey = new Map(rows.map((r) => [`${r.order_number}/${r.product_number}`, r]));
+    expect(byKey.get('SO1/FR-R92B-58')).toMatchObject({ order_date: '2022-06-15', sales_amount: 100, price: 50 });
+    expect(byKey.get('SO1/HL-U509')).toMatchObject({ sales_amount: 35, price: 35 }); // NULL sales
+    expect(byKey.get('SO2/FR-R92B-58')).toMatchObject({ sales_amount: 120 }); // zero sales
+    expect(byKey.get('SO3/HL-U509')).toMatchObject({ order_date: null, sales_amount: 70 }); // date 0, negative sales
+    expect(byKey.get('SO4/HL-U509')).toMatchObject({ order_date: null, sales_amount: 35 }); // 7 digits, wrong sales
+    expect(byKey.get('SO5/HL-U509')).toMatchObject({ sales_amount: 70, price: 35 }); // NULL price
+    expect(byKey.get('SO6/HL-U509')).toMatchObject({ sales_amount: 70, price: 35 }); // negative price
+    expect(byKey.get('SO9/HL-U509')).toMatchObject({ order_date: '2024-02-29' });
+    expect(byKey.get('SO10/HL-U509')).toMatchObject({ order_date: null }); // 2023-02-29 is no day
+    expect(rows).toHaveLength(14);
+    const dropped = await one('select line, rule from quarantine.rejects where source = $1', ['crm_sales_details']);
+    expect(dropped).toEqual({ line: 10, rule: 'sales.key_not_null' });
+  });
+
+  it('ERP customers, locations and categories follow their rules', async () => {
+    expect(await q('select cid, birthdate, gender from silver.erp_customers order by cid')).toEqual([
+      { cid: 'AW00000001', birthdate: '1990-05-05', gender: 'Female' },
+      { cid: 'AW00000002', birthdate: null, gender: 'Male' },
+      { cid: 'AW00000005', birthdate: '1950-01-01', gender: 'Female' },
+    ]);
+    expect(await q('select cid, country from silver.locations order by cid')).toEqual([
+      { cid: 'AW00000001', country: 'Germany' },
+      { cid: 'AW00000002', country: 'United States' },
+      { cid: 'AW00000003', country: 'United States' },
+      { cid: 'AW00000004', country: 'n/a' },
+      { cid: 'AW00000005', country: 'France' },
+    ]);
+    expect(await one("select category from silver.categories where id = 'CO_RF'")).toEqual({ category: 'Components' });
+  });
+
+  it('dim_customers: one current version each; gender CRM unless n/a, else ERP; country from locations', async () => {
+    const rows = await q('select customer_id, gender, country, birthdate, valid_from, valid_to, is_current from gold.dim_customers order by customer_id');
+    expect(rows.map((r) => [r.customer_id, r.gender, r.country])).toEqual([
+      [1, 'Female', 'Germany'],
+      [2, 'Male', 'United States'],
+      [3, 'Male', 'United States'],
+      [4, 'Female', 'n/a'],
+      [5, 'Female', 'France'],
+    ]);
+    expect(rows.every((r) => r.valid_from === '2024-06-30' && r.valid_to === null && r.is_current)).toBe(true);
+  });
+
+  it('dim_products: the category joined, NULL where px_cat has no row', async () => {
+    expect(await one("select category, subcategory, is_current from gold.dim_products where product_id = 13")).toEqual({
+      category: null, subcategory: null, is_current: true,
+    });
+    expect(await one('select count(*)::int as n from gold.dim_products where is_current')).toEqual({ n: 5 });
+  });
+
+  it('fact_sales: the product version in effect on the order date; unknown customers counted', async () => {
+    const facts = await q<{ order_number: string; product_id: number | null; customer_key: number | null; order_date_key: number | null }>(
+      `select f.order_number, p.product_id, f.customer_key, f.order_date_key
+         from gold.fact_sales f left join gold.dim_products p on p.product_key = f.product_key
+        where f.product_number = 'FR-R92B-58' or f.order_number in ('SO7', 'SO3') order by f.order_number`,
+    );
+    expect(facts).toEqual([
+      { order_number: 'SO1', product_id: 10, customer_key: expect.any(Number), order_date_key: 20220615 },
+      { order_number: 'SO2', product_id: 11, customer_key: expect.any(Number), order_date_key: 20230301 },
+      { order_number: 'SO3', product_id: 12, customer_key: expect.any(Number), order_date_key: null },
+      { order_number: 'SO7', product_id: 14, customer_key: null, order_date_key: 20230601 },
+    ]);
+    const check = day1.checks.find((c) => c.name === 'facts_have_dimensions')!;
+    expect(check.detail).toMatchObject({ facts: 14, unmatchedCustomer: 1, missingCustomerKey: 0 });
+  });
+
+  it('dim_date covers whole years of every fact date', async () => {
+    expect(await one('select min(full_date) as lo, max(full_date) as hi, count(*)::int as n from gold.dim_date')).toEqual({
+      lo: '2022-01-01', hi: '2024-12-31', n: 365 + 365 + 366,
+    });
+    expect(await one('select day_of_week, day_name, week_of_year, quarter, year_month, is_weekend from gold.dim_date where date_key = 20240229')).toEqual({
+      day_of_week: 4, day_name: 'Thursday', week_of_year: 9, quarter: 1, year_month: 202402, is_weekend: false,
+    });
+  });
+
+  it('daily and monthly aggregates, with month-over-month growth', async () => {
+    expect(await one('select orders, order_lines, customers, quantity, sales_amount, avg_order_value::float as aov from gold.agg_daily_sales where date_key = 20220615')).toEqual({
+      orders: 1, order_lines: 2, customers: 1, quantity: 3, sales_amount: 135, aov: 135,
+    });
+    const months = await q<{ year_month: number; sales_amount: number; g: number | null }>(
+      'select year_month, sales_amount, mom_growth_pct::float as g from gold.agg_monthly_sales order by year_month',
+    );
+    const m = new Map(months.map((r) => [r.year_month, r]));
+    expect(m.get(202305)).toMatchObject({ sales_amount: 140, g: null }); // no April 2023 sales
+    expect(m.get(202306)).toMatchObject({ sales_amount: 500, g: 257.14 });
+    expect(months.reduce((s, r) => s + r.sales_amount, 0)).toBe(100 + 35 + 120 + 70 + 70 + 500 + 5 + 35 + 5000 + 35 + 35);
+  });
+
+  it('customer lifetime value: lifespan, recency, averages, age group and segments', async () => {
+    const rows = await q(
+      `select customer_id, total_orders, total_sales, total_products, lifespan_months, recency_months,
+              avg_order_value::float as aov, avg_monthly_spend::float as ams, age, age_group, segment
+         from gold.customer_lifetime_value order by customer_id`,
+    );
+    expect(rows).toEqual([
+      { customer_id: 1, total_orders: 1, total_sales: 135, total_products: 2, lifespan_months: 0, recency_months: 24, aov: 135, ams: 135, age: 34, age_group: '30-39', segment: 'New' },
+      { customer_id: 2, total_orders: 2, total_sales: 5120, total_products: 2, lifespan_months: 13, recency_months: 2, aov: 2560, ams: 393.85, age: null, age_group: 'n/a', segment: 'VIP' },
+      { customer_id: 3, total_orders: 2, total_sales: 70, total_products: 1, lifespan_months: 14, recency_months: 15, aov: 35, ams: 5, age: null, age_group: 'n/a', segment: 'Regular' },
+      { customer_id: 4, total_orders: 2, total_sales: 140, total_products: 1, lifespan_months: 0, recency_months: 13, aov: 70, ams: 140, age: null, age_group: 'n/a', segment: 'New' },
+      { customer_id: 5, total_orders: 2, total_sales: 40, total_products: 2, lifespan_months: 1, recency_months: 4, aov: 20, ams: 40, age: 74, age_group: '50 and above', segment: 'New' },
+    ]);
+  });
+
+  it('product performance: totals, lifespan and segments', async () => {
+    expect(await one(`select orders, customers, quantity, sales, lifespan_months, segment from gold.product_performance where product_number = 'TOUR-1'`)).toEqual({
+      orders: 2, customers: 2, quantity: 11, sales: 5500, lifespan_months: 10, segment: 'Low-Performer',
+    });
+  });
+});
+
+describe('day 2 and 3: incremental runs', () => {
+  it('versions changed customers from the as-of date, adds new ones, and keeps history non-overlapping', async () => {
+    const day2 = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day2'), asOf: '2024-07-01', workers: 2 });
+    expect(day2.status, day2.message ?? '').toBe('succeeded');
+    const versions = await q('select customer_id, last_name, valid_from, valid_to, is_current from gold.dim_customers where customer_id in (1, 2, 6) order by customer_id, valid_from');
+    expect(versions).toEqual([
+      { customer_id: 1, last_name: 'Núñez', valid_from: '2024-06-30', valid_to: '2024-06-30', is_current: false },
+      { customer_id: 1, last_name: 'Núñez-Lopez', valid_from: '2024-07-01', valid_to: null, is_current: true },
+      { customer_id: 2, last_name: 'Ray', valid_from: '2024-06-30', valid_to: null, is_current: true },
+      { customer_id: 6, last_name: 'Cole', valid_from: '2024-07-01', valid_to: null, is_current: true },
+    ]);
+    // Customer 2's day-2 row has an older create date: it loses to silver's row and is quarantined.
+    expect(await one("select email from silver.customers where customer_id = 2")).toEqual({ email: 'bob@example.com' });
+    expect(await one("select count(*)::int as n from quarantine.rejects where rule = 'customers.superseded' and line = 4 and file_id = (select max(file_id) from meta.files where source = 'crm_cust_info')")).toEqual({ n: 1 });
+    // New order lines join the customers' current versions; aggregates of their days are updated.
+    const fact = await one<{ customer_key: number }>("select customer_key from gold.fact_sales where order_number = 'SO21'");
+    expect(fact.customer_key).toBe((await one<{ k: number }>('select customer_key as k from gold.dim_customers where customer_id = 1 and is_current')).k);
+    expect(await one('select sales_amount from gold.agg_monthly_sales where year_month = 202406')).toEqual({ sales_amount: 105 });
+    expect(day2.checks.every((c) => c.passed)).toBe(true);
+  });
+
+  it('a same-day change corrects the current version in place', async () => {
+    const day3 = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day3'), asOf: '2024-07-01', workers: 1 });
+    expect(day3.status).toBe('succeeded');
+    expect(await q('select last_name, valid_from, is_current from gold.dim_customers where customer_id = 6')).toEqual([
+      { last_name: 'Cole-Baker', valid_from: '2024-07-01', is_current: true },
+    ]);
+  });
+
+  it('running the same files again is a no-op and says so', async () => {
+    const before = await one('select (select count(*) from gold.fact_sales)::int as f, (select count(*) from gold.dim_customers)::int as d, (select count(*) from bronze.crm_cust_info)::int as b');
+    const again = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day1'), asOf: '2024-07-02', workers: 1 });
+    expect(again.status).toBe('noop');
+    expect(again.message).toMatch(/nothing new: all 6 file\(s\) were already loaded/);
+    expect(again.files.every((f) => f.role === 'skip')).toBe(true);
+    expect(await one('select (select count(*) from gold.fact_sales)::int as f, (select count(*) from gold.dim_customers)::int as d, (select count(*) from bronze.crm_cust_info)::int as b')).toEqual(before);
+  });
+});
