@@ -17,8 +17,8 @@ export interface ChunkPlan {
   records: number;
   blankLines: number;
   /**
-   * The chunk needs the row-by-row path: blank lines, a `\.` line or an unterminated quote
-   * would make PostgreSQL's COPY fail or stop early.
+   * The chunk needs the row-by-row path: blank lines, a `\.` line or quoting that RFC 4180 does
+   * not allow would make PostgreSQL's COPY fail, stop early or join lines.
    */
   needsRowPath: boolean;
 }
@@ -73,7 +73,7 @@ export async function planFile(path: string, chunkBytes: number): Promise<FilePl
   let trailingBlanks = 0;
   const limit = compressed ? Number.POSITIVE_INFINITY : chunkBytes;
 
-  const onRecordEnd = (globalEnd: number, lines: number, kind: RecordKind): void => {
+  const onRecordEnd = (globalEnd: number, lines: number, kind: RecordKind, badQuotes: boolean): void => {
     if (header === null) {
       header = parseHeader(Buffer.concat(headerParts).subarray(0, globalEnd), path);
       headerParts.length = 0;
@@ -89,7 +89,7 @@ export async function planFile(path: string, chunkBytes: number): Promise<FilePl
       chunk.records++;
       trailingBlanks = 0;
       lastDataEnd = globalEnd;
-      if (kind === RecordKind.CopyEndMarker) chunk.needsRowPath = true;
+      if (kind === RecordKind.CopyEndMarker || badQuotes) chunk.needsRowPath = true;
     }
     line += lines;
     chunk.end = globalEnd;
@@ -103,7 +103,7 @@ export async function planFile(path: string, chunkBytes: number): Promise<FilePl
     for await (const buf of data as AsyncIterable<Buffer>) {
       if (header === null) headerParts.push(buf);
       const base = offset;
-      scanner.scan(buf, (end, lines, kind) => onRecordEnd(base + end, lines, kind));
+      scanner.scan(buf, (end, lines, kind, bad) => onRecordEnd(base + end, lines, kind, bad));
       offset += buf.length;
     }
   } catch (err) {
@@ -124,7 +124,7 @@ export async function planFile(path: string, chunkBytes: number): Promise<FilePl
     tailChunk.end = offset;
     lastDataEnd = offset;
     trailingBlanks = 0;
-    if (last.unclosedQuote) tailChunk.needsRowPath = true;
+    if (last.badQuotes) tailChunk.needsRowPath = true;
   }
   if (tailChunk && tailChunk.end > tailChunk.start) chunks.push(tailChunk);
   // Blank lines at the very end are not rows and not part of any chunk.

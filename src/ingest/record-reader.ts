@@ -9,6 +9,8 @@ export interface RawRecord {
   kind: RecordKind;
   /** The data ended inside a quoted field that this record opened. */
   unclosedQuote: boolean;
+  /** Quotes RFC 4180 does not allow (see RecordScanner). */
+  badQuotes: boolean;
 }
 
 /**
@@ -22,11 +24,11 @@ export async function* readRecords(data: Readable, firstLine: number): AsyncGene
   const ready: RawRecord[] = [];
   for await (const buf of data as AsyncIterable<Buffer>) {
     let from = 0;
-    scanner.scan(buf, (end, lines, kind) => {
+    scanner.scan(buf, (end, lines, kind, badQuotes) => {
       const piece = buf.subarray(from, end);
       const bytes = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
       pending = [];
-      ready.push({ line, bytes, kind, unclosedQuote: false });
+      ready.push({ line, bytes, kind, unclosedQuote: false, badQuotes });
       line += lines;
       from = end;
     });
@@ -36,6 +38,6 @@ export async function* readRecords(data: Readable, firstLine: number): AsyncGene
   }
   const last = scanner.finish();
   if (last) {
-    yield { line, bytes: Buffer.concat(pending), kind: RecordKind.Data, unclosedQuote: last.unclosedQuote };
+    yield { line, bytes: Buffer.concat(pending), kind: RecordKind.Data, unclosedQuote: last.unclosedQuote, badQuotes: last.badQuotes };
   }
 }

@@ -17,8 +17,15 @@ export const enum RecordKind {
   CopyEndMarker = 2,
 }
 
-/** end: index in the current buffer just after the record's LF; lines: physical lines it spans. */
-export type RecordEnd = (end: number, lines: number, kind: RecordKind) => void;
+/**
+ * end: index in the current buffer just after the record's LF; lines: physical lines it spans;
+ * badQuotes: a quote that RFC 4180 does not allow (inside an unquoted field, or a closing quote
+ * not followed by a delimiter or line end). Such a record goes down the row path, where it is
+ * judged on its own: PostgreSQL's COPY would toggle quoting there and merge lines.
+ */
+export type RecordEnd = (end: number, lines: number, kind: RecordKind, badQuotes: boolean) => void;
+
+const COMMA = 0x2c;
 
 export class RecordScanner {
   /** Inside a quoted field at the end of the bytes seen so far. */
@@ -26,7 +33,10 @@ export class RecordScanner {
   /** Bytes of the current (unfinished) record seen so far. */
   private recordBytes = 0;
   private pendingLines = 0;
-  /** Last bytes of the previous buffer, for classifying a short record that straddles buffers. */
+  private badQuotes = false;
+  /** A quoted field's quote was the last byte of the previous buffer: closing, or half of "". */
+  private quoteAtEnd = false;
+  /** Last bytes of the previous buffer, for looking back across a buffer boundary. */
   private tail: Buffer = Buffer.alloc(0);
 
   scan(buf: Buffer, onRecord: RecordEnd): void {
@@ -34,13 +44,27 @@ export class RecordScanner {
     let pos = 0;
     let recordStart = -this.recordBytes; // may be negative: the record began in an earlier buffer
     let nextQuote = -2; // -2: not searched yet; -1: none left in this buffer
+    if (this.quoteAtEnd && n > 0) {
+      this.quoteAtEnd = false;
+      if (buf[0] === QUOTE) pos = 1; // an escaped quote: still inside the field
+      else this.closeQuote(buf[0]!);
+    }
     while (pos < n) {
       if (this.inQuote) {
         const q = buf.indexOf(QUOTE, pos);
         const stop = q < 0 ? n : q;
         this.pendingLines += countLF(buf, pos, stop);
         if (q < 0) break;
-        this.inQuote = false;
+        if (q + 1 === n) {
+          this.quoteAtEnd = true;
+          pos = n;
+          break;
+        }
+        if (buf[q + 1] === QUOTE) {
+          pos = q + 2; // "" inside a quoted field
+          continue;
+        }
+        this.closeQuote(buf[q + 1]!);
         pos = q + 1;
         nextQuote = -2;
         continue;
@@ -48,7 +72,9 @@ export class RecordScanner {
       if (nextQuote === -2 || (nextQuote >= 0 && nextQuote < pos)) nextQuote = buf.indexOf(QUOTE, pos);
       const nl = buf.indexOf(LF, pos);
       if (nextQuote >= 0 && (nl < 0 || nextQuote < nl)) {
-        this.inQuote = true;
+        const before = nextQuote === recordStart ? COMMA : this.byteAt(buf, nextQuote - 1);
+        if (before === COMMA) this.inQuote = true; // a quote opens a field only at its start
+        else this.badQuotes = true;
         pos = nextQuote + 1;
         nextQuote = -2;
         continue;
@@ -57,7 +83,9 @@ export class RecordScanner {
       const end = nl + 1;
       const lines = this.pendingLines + 1;
       this.pendingLines = 0;
-      onRecord(end, lines, this.classify(buf, recordStart, end));
+      const bad = this.badQuotes;
+      this.badQuotes = false;
+      onRecord(end, lines, this.classify(buf, recordStart, end), bad);
       recordStart = end;
       pos = end;
     }
@@ -69,19 +97,34 @@ export class RecordScanner {
    * Called once the input is exhausted. Returns the unterminated last record (bytes without a
    * final newline), or null; `unclosedQuote` when it ends inside a quoted field.
    */
-  finish(): { lines: number; unclosedQuote: boolean } | null {
+  finish(): { lines: number; unclosedQuote: boolean; badQuotes: boolean } | null {
+    if (this.quoteAtEnd) {
+      this.quoteAtEnd = false;
+      this.inQuote = false; // the data ended right after a closing quote
+    }
     if (this.recordBytes === 0) return null;
-    const result = { lines: this.pendingLines + 1, unclosedQuote: this.inQuote };
+    const result = { lines: this.pendingLines + 1, unclosedQuote: this.inQuote, badQuotes: this.badQuotes || this.inQuote };
     this.recordBytes = 0;
     this.pendingLines = 0;
     this.inQuote = false;
+    this.badQuotes = false;
     return result;
+  }
+
+  /** Leaves a quoted field; a closing quote must be followed by a delimiter or a line end. */
+  private closeQuote(next: number): void {
+    this.inQuote = false;
+    if (next !== COMMA && next !== LF && next !== CR) this.badQuotes = true;
+  }
+
+  private byteAt(buf: Buffer, i: number): number {
+    return i >= 0 ? buf[i]! : (this.tail[this.tail.length + i] ?? -1);
   }
 
   private classify(buf: Buffer, start: number, end: number): RecordKind {
     const len = end - start;
     if (len > 4) return RecordKind.Data;
-    const at = (i: number): number => (i >= 0 ? buf[i]! : this.tail[this.tail.length + i] ?? -1);
+    const at = (i: number): number => this.byteAt(buf, i);
     if (len === 1) return RecordKind.Blank;
     if (len === 2 && at(start) === CR) return RecordKind.Blank;
     if (at(start) === 0x5c && at(start + 1) === 0x2e && (len === 3 || (len === 4 && at(start + 2) === CR))) {

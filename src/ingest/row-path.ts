@@ -60,7 +60,11 @@ export async function loadRowByRow(
       continue;
     }
     const body = stripLineEnd(rec.bytes);
-    const csv = opts.extras ? serialize(rec.line, verdict.fields, opts.extras) : Buffer.concat([Buffer.from(`${rec.line},`), body, NL]);
+    // Re-serialised when COPY would read the raw bytes differently (a stray quote, extra columns).
+    const csv =
+      opts.extras || rec.badQuotes
+        ? serialize(rec.line, verdict.fields, opts.extras ?? [])
+        : Buffer.concat([Buffer.from(`${rec.line},`), body, NL]);
     batch.push({ line: rec.line, csv, raw: body });
     batchBytes += csv.length;
     if (batch.length >= BATCH_ROWS || batchBytes >= BATCH_BYTES) await flush();
@@ -92,16 +96,18 @@ async function copyIsolating(client: pg.ClientBase, copySql: string, rows: GoodR
   }
 }
 
-/** Re-serialises a row whose file has unknown columns: known fields, then `_extra` as JSON. */
+/** Re-serialises a parsed row: known fields quoted, then `_extra` as JSON when the file has unknown columns. */
 function serialize(line: number, fields: string[], extras: { index: number; name: string }[]): Buffer {
   const extraIdx = new Set(extras.map((e) => e.index));
   const out: string[] = [String(line)];
   fields.forEach((f, i) => {
     if (!extraIdx.has(i)) out.push(quote(f));
   });
-  const extra: Record<string, string | null> = {};
-  for (const e of extras) extra[e.name] = fields[e.index] === '' ? null : fields[e.index]!;
-  out.push(quote(JSON.stringify(extra)));
+  if (extras.length > 0) {
+    const extra: Record<string, string | null> = {};
+    for (const e of extras) extra[e.name] = fields[e.index] === '' ? null : fields[e.index]!;
+    out.push(quote(JSON.stringify(extra)));
+  }
   return Buffer.from(out.join(',') + '\n');
 }
 
