@@ -114,12 +114,12 @@ describe('bronze: the COPY fast path and the row-by-row path', () => {
     const content = Buffer.concat([
       Buffer.from(`${HEADER}\nAW-20,Germany\nAW-21,France,extra\nAW-22\nAW-23,"bro"ken"\nAW-24,`),
       Buffer.from([0xff, 0xfe]), // invalid UTF-8
-      Buffer.from('\nAW-25,Nul\u0000Land\nAW-26,Spain\n\nAW-27,Italy\n'),
+      Buffer.from('\nAW-25,Nul\u0000Land\nAW-26,Spain\n\nAW-27,Italy\nAW-28,Côte d"Ivoire\n'),
     ]);
     writeFileSync(path.join(dir, 'LOC_A101.csv'), content);
     const summary = await runPipeline(t.rt, { inputDir: dir, asOf: '2025-01-01', workers: 1 });
     const f = summary.files[0]!;
-    expect(f).toMatchObject({ source: 'erp_loc_a101', rowsRead: 8, rowsLoaded: 3, rowsRejected: 5, rowPathChunks: 1 });
+    expect(f).toMatchObject({ source: 'erp_loc_a101', rowsRead: 9, rowsLoaded: 4, rowsRejected: 5, rowPathChunks: 1 });
     const rejects = (await t.rt.pool.query(
       `select line, reason, raw from quarantine.rejects where stage = 'bronze' and run_id = $1 order by line`,
       [summary.runId],
@@ -136,7 +136,9 @@ describe('bronze: the COPY fast path and the row-by-row path', () => {
       { cid: 'AW-20', _line: 2 },
       { cid: 'AW-26', _line: 8 },
       { cid: 'AW-27', _line: 10 },
+      { cid: 'AW-28', _line: 11 }, // a stray quote inside an unquoted field is kept as a character
     ]);
+    expect((await t.rt.pool.query(`select cntry from bronze.erp_loc_a101 where cid = 'AW-28'`)).rows[0].cntry).toBe('Côte d"Ivoire');
     expect(summary.checks.find((c) => c.name === 'bronze_rows_conserved')!.passed).toBe(true);
   });
 

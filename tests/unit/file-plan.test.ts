@@ -83,6 +83,17 @@ describe('planFile: headers, chunks and line numbers', () => {
     expect(plan.chunks[0]!.needsRowPath).toBe(true);
   });
 
+  it('cuts records where RFC 4180 does, keeping a stray quote inside its line, and flags it', async () => {
+    const p = file('stray.csv', 'a,b\n1,O"Brien\n2,"bro"ken"\n3,"ok ""quoted"""\n4,"x\ny"\n5,z\n');
+    const plan = await planFile(p, 1 << 20);
+    expect(plan.records).toBe(5);
+    expect(plan.chunks[0]!.needsRowPath).toBe(true);
+    const recs = await records(p, 2, plan.chunks[0]!);
+    expect(recs.map((r) => r.line)).toEqual([2, 3, 4, 5, 7]);
+    const clean = await planFile(file('clean.csv', 'a,b\n3,"ok ""quoted"""\n4,"x\ny"\n5,""\n'), 1 << 20);
+    expect(clean.chunks[0]!.needsRowPath).toBe(false);
+  });
+
   it('keeps a .csv.gz file as one chunk of its decompressed data', async () => {
     const text = 'id,name\n' + Array.from({ length: 100 }, (_, i) => `${i},n${i}`).join('\n') + '\n';
     const p = file('z.csv.gz', gzipSync(text));
