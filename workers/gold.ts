@@ -8,7 +8,7 @@ export const goldJob: JobKind<typeof GoldPayload> = {
   queue: 'gold',
   schema: GoldPayload,
   async handler(rt, p) {
-    const result = await runGoldStep(rt.pool, p.runId);
+    const result = await runGoldStep(rt.pool, rt.config.stepWorkMem, p.runId);
     await finishRun(rt.pool, p.runId);
     return result;
   },

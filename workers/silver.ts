@@ -11,6 +11,6 @@ export const silverJob: JobKind<typeof SilverPayload> = {
   async handler(rt, p) {
     const source = RETAIL_SOURCES.find((s) => s.entity === p.entity);
     if (!source) throw new ConfigError(`no source feeds silver entity ${p.entity}`);
-    return runSilverStep(rt.pool, p.runId, p.entity, source.name);
+    return runSilverStep(rt.pool, rt.config.stepWorkMem, p.runId, p.entity, source.name);
   },
 };

@@ -5,6 +5,7 @@
 
 create temp table touched_days on commit drop as
 select distinct to_char(order_date, 'YYYYMMDD')::int as date_key from touched_sales where order_date is not null;
+analyze touched_days;
 
 delete from gold.agg_daily_sales a using touched_days t where a.date_key = t.date_key;
 

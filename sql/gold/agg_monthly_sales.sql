@@ -6,6 +6,7 @@
 
 create temp table touched_months on commit drop as
 select distinct date_key / 100 as year_month from touched_days;
+analyze touched_months;
 
 delete from gold.agg_monthly_sales a using touched_months t where a.year_month = t.year_month;
 

@@ -6,6 +6,7 @@
 
 create temp table touched_customer_ids on commit drop as
 select distinct customer_id from touched_sales where customer_id is not null;
+analyze touched_customer_ids;
 
 delete from gold.customer_sales c using touched_customer_ids t where c.customer_id = t.customer_id;
 

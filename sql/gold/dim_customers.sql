@@ -16,6 +16,7 @@ select c.customer_id from silver.erp_customers e join silver.customers c on c.cu
 union
 select c.customer_id from silver.locations l join silver.customers c on c.customer_number = l.cid
  where l._run_id = meta.ctx_run_id();
+analyze touched_customers;
 
 create temp table customer_image on commit drop as
 select i.*,
@@ -29,6 +30,7 @@ select i.*,
           join silver.customers c on c.customer_id = t.customer_id
           left join silver.erp_customers e on e.cid = c.customer_number
           left join silver.locations l on l.cid = c.customer_number) i;
+analyze customer_image;
 
 -- Same-day (or out-of-order) change: correct the current version in place.
 update gold.dim_customers d

@@ -6,6 +6,7 @@
 
 create temp table touched_products on commit drop as
 select distinct product_number from touched_sales;
+analyze touched_products;
 
 delete from gold.product_sales p using touched_products t where p.product_number = t.product_number;
 

@@ -67,6 +67,7 @@ create table meta.chunks (
   fallback        text,
   ms              int,
   loaded_by_run   bigint references meta.runs,
+  loaded_by       text,              -- host:pid of the worker process that loaded it
   loaded_at       timestamptz,
   primary key (file_id, chunk_index)
 );

@@ -6,26 +6,43 @@
 create function meta.clean_text(v text) returns text language sql immutable parallel safe
   as $$ select nullif(btrim(v, E' \t\r\n'), '') $$;
 
--- An integer, or NULL when the text is not one (fits in bigint).
-create function meta.try_int8(v text) returns bigint language sql immutable parallel safe
-  as $$ select case when btrim(v) ~ '^[+-]?[0-9]{1,18}$' then btrim(v)::bigint end $$;
+-- Checks are written with ltrim/length, not regular expressions: on a million rows a regex
+-- match costs about three times as much, and these run on every value of every row.
 
--- True when y-m-d is a real calendar day.
+-- True when t is an optionally signed run of 1 to 18 digits (fits in bigint).
+create function meta.is_int_text(t text) returns boolean language sql immutable parallel safe
+  as $$ select case when left(t, 1) in ('+', '-') then length(t) between 2 and 19 and ltrim(substr(t, 2), '0123456789') = ''
+                    else length(t) between 1 and 18 and ltrim(t, '0123456789') = '' end $$;
+
+-- An integer, or NULL when the text is not one. The first branch is the common case (plain
+-- digits) and avoids btrim, whose result the inlined expression would otherwise compute 5 times.
+create function meta.try_int8(v text) returns bigint language sql immutable parallel safe
+  as $$ select case when length(v) between 1 and 18 and ltrim(v, '0123456789') = '' then v::bigint
+                    when meta.is_int_text(btrim(v)) then btrim(v)::bigint end $$;
+
+-- True when y-m-d is a real calendar day. CASE, not AND: make_date must never see month 13.
 create function meta.is_calendar_day(y int, m int, d int) returns boolean language sql immutable parallel safe
-  as $$ select y between 1 and 9999 and m between 1 and 12 and d between 1 and
-         extract(day from (make_date(y, m, 1) + interval '1 month - 1 day'))::int $$;
+  as $$ select case when y between 1 and 9999 and m between 1 and 12
+                    then d between 1 and case when m = 2 then case when (y % 4 = 0 and y % 100 <> 0) or y % 400 = 0 then 29 else 28 end
+                                              when m in (4, 6, 9, 11) then 30 else 31 end
+                    else false end $$;
+
+-- The date of year, month and day given as digit strings, or NULL when there is no such day.
+-- make_date, not a cast: text::date depends on DateStyle (stable), and only functions built
+-- from immutable parts are inlined by the planner into the set-based SQL that calls them.
+create function meta.ymd(y text, m text, d text) returns date language sql immutable parallel safe
+  as $$ select case when meta.is_calendar_day(y::int, m::int, d::int) then make_date(y::int, m::int, d::int) end $$;
 
 -- A YYYY-MM-DD date, or NULL.
 create function meta.try_date(v text) returns date language sql immutable parallel safe
-  as $$ select case when btrim(v) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
-                     and meta.is_calendar_day(substr(btrim(v), 1, 4)::int, substr(btrim(v), 6, 2)::int, substr(btrim(v), 9, 2)::int)
-                    then btrim(v)::date end $$;
+  as $$ select case when length(btrim(v)) = 10 and substr(btrim(v), 5, 1) = '-' and substr(btrim(v), 8, 1) = '-'
+                     and ltrim(replace(btrim(v), '-', ''), '0123456789') = '' and length(replace(btrim(v), '-', '')) = 8
+                    then meta.ymd(substr(btrim(v), 1, 4), substr(btrim(v), 6, 2), substr(btrim(v), 9, 2)) end $$;
 
 -- The sales rule for YYYYMMDD integers: 0, not 8 digits, or not a calendar day → NULL.
 create function meta.int_date(v text) returns date language sql immutable parallel safe
-  as $$ select case when btrim(v) ~ '^[0-9]{8}$'
-                     and meta.is_calendar_day(substr(btrim(v), 1, 4)::int, substr(btrim(v), 5, 2)::int, substr(btrim(v), 7, 2)::int)
-                    then to_date(btrim(v), 'YYYYMMDD') end $$;
+  as $$ select case when length(btrim(v)) = 8 and ltrim(btrim(v), '0123456789') = ''
+                    then meta.ymd(substr(btrim(v), 1, 4), substr(btrim(v), 5, 2), substr(btrim(v), 7, 2)) end $$;
 
 -- Street address: trimmed, inner whitespace collapsed, title-cased, common suffixes abbreviated.
 create function meta.normalize_address(v text) returns text language sql immutable parallel safe
@@ -41,9 +58,10 @@ create function meta.normalize_address(v text) returns text language sql immutab
   $$;
 
 -- Phone: digits only (a leading + kept); valid with 10 to 15 digits and then stored as +<digits>.
+-- translate(v, translate(v, digits, ''), '') keeps the digits of v without a regular expression.
 create function meta.normalize_phone(v text) returns text language sql immutable parallel safe
-  as $$ select case when length(regexp_replace(v, '[^0-9]', '', 'g')) between 10 and 15
-                    then '+' || regexp_replace(v, '[^0-9]', '', 'g') end $$;
+  as $$ select case when length(translate(v, translate(v, '0123456789', ''), '')) between 10 and 15
+                    then '+' || translate(v, translate(v, '0123456789', ''), '') end $$;
 
 -- E-mail: trimmed and lower-cased; NULL unless it matches a standard address pattern.
 create function meta.normalize_email(v text) returns text language sql immutable parallel safe

@@ -1,6 +1,6 @@
 -- silver/categories.sql
 -- Purpose: ERP product categories of the run's files → silver.categories, values trimmed.
--- Inputs: bronze.erp_px_cat_g1v2 rows of the run's files. Outputs: silver.categories, quarantine.rejects.
+-- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.erp_px_cat_g1v2 rows of the run's files. Outputs: silver.categories, quarantine.rejects.
 -- Grain: one row per category id. Key: id.
 
 create temp table stg_categories on commit drop as
@@ -11,7 +11,8 @@ select b.*,
        meta.clean_text(b.maintenance) as maintenance_clean,
        row_number() over (partition by meta.clean_text(b.id) order by b._file_id desc, b._line desc) as rn
   from bronze.erp_px_cat_g1v2 b
-  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+  join run_files_in rf on rf.file_id = b._file_id;
+analyze stg_categories;
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), s._file_id, 'erp_px_cat_g1v2', s._line, 'silver',
@@ -30,6 +31,9 @@ on conflict (id) do update
    set category = excluded.category, subcategory = excluded.subcategory, maintenance = excluded.maintenance,
        _file_id = excluded._file_id, _line = excluded._line, _run_id = excluded._run_id, _updated_at = now()
  where (t.category, t.subcategory, t.maintenance) is distinct from (excluded.category, excluded.subcategory, excluded.maintenance);
+
+-- Gold reads this table next in another transaction: give the planner its new size.
+analyze silver.categories;
 
 select (select count(*) from stg_categories) as rows_in,
        (select count(*) from silver.categories where _run_id = meta.ctx_run_id()) as rows_changed;

@@ -1,6 +1,6 @@
 -- silver/customers.sql
 -- Purpose: CRM customers of the run's files → silver.customers: typed, cleaned, de-duplicated.
--- Inputs: bronze.crm_cust_info rows of meta.run_files (role 'load') of meta.ctx_run_id().
+-- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.crm_cust_info rows of meta.run_files (role 'load') of meta.ctx_run_id().
 -- Outputs: silver.customers upserted (only rows that change); dropped rows in quarantine.rejects.
 -- Grain: one row per customer_id. Key: customer_id.
 -- Rules: NULL/non-integer cst_id dropped; per cst_id the latest cst_create_date wins (NULLs last),
@@ -18,14 +18,16 @@ select b.*,
                                                        as marital_status,
        case upper(btrim(b.cst_gndr)) when 'F' then 'Female' when 'M' then 'Male' else 'n/a' end
                                                        as gender,
-       meta.try_date(b.cst_create_date)                as create_date,
+       coalesce(cc.day, case when cc.day is null and b.cst_create_date is not null then meta.try_date(b.cst_create_date) end)
+                                                       as create_date,
        meta.normalize_email(b.cst_email)               as email,
        meta.normalize_phone(b.cst_phone)               as phone,
        meta.normalize_address(b.cst_address)           as address,
        initcap(nullif(regexp_replace(btrim(b.cst_city, E' \t\r\n'), '\s+', ' ', 'g'), '')) as city,
        upper(meta.clean_text(b.cst_postal_code))       as postal_code
   from bronze.crm_cust_info b
-  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+  join run_files_in rf on rf.file_id = b._file_id
+  left join meta.calendar cc on cc.iso = b.cst_create_date;  -- dates by lookup (migration 006)
 
 -- Rows without a usable key.
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
@@ -39,6 +41,7 @@ select meta.ctx_run_id(), s._file_id, 'crm_cust_info', s._line, 'silver',
   from stg_customers s
  where s.customer_id is null
 on conflict (file_id, line, stage, rule) do nothing;
+analyze stg_customers;
 
 -- Rank every candidate per customer: this run's rows and the row silver already holds.
 create temp table ranked_customers on commit drop as
@@ -57,6 +60,7 @@ select c.*,
        ) c
 window w as (partition by c.customer_id
              order by c.create_date desc nulls last, c._file_id desc, c._line desc, c.incoming desc);
+analyze ranked_customers;
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), r._file_id, 'crm_cust_info', r._line, 'silver', 'customers.superseded',
@@ -98,6 +102,9 @@ on conflict (customer_id) do update
        (excluded.customer_number, excluded.first_name, excluded.last_name, excluded.marital_status,
         excluded.gender, excluded.create_date, excluded.email, excluded.phone, excluded.address,
         excluded.city, excluded.postal_code, excluded._file_id, excluded._line);
+
+-- Gold reads this table next in another transaction: give the planner its new size.
+analyze silver.customers;
 
 select (select count(*) from stg_customers) as rows_in,
        (select count(*) from silver.customers where _run_id = meta.ctx_run_id()) as rows_changed;

@@ -1,6 +1,6 @@
 -- silver/erp_customers.sql
 -- Purpose: ERP customer demographics of the run's files → silver.erp_customers.
--- Inputs: bronze.erp_cust_az12 rows of the run's files; meta.ctx_as_of().
+-- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.erp_cust_az12 rows of the run's files; meta.ctx_as_of().
 -- Outputs: silver.erp_customers, quarantine.rejects. Grain: one row per customer number. Key: cid.
 -- Rules: a leading NAS is stripped from CID; a birthdate after the run's as-of date → NULL;
 -- gender F/FEMALE → Female, M/MALE → Male, else n/a (trimmed, case-insensitive).
@@ -9,15 +9,19 @@ create temp table stg_erp_customers on commit drop as
 select b.*,
        case when meta.clean_text(b.cid) like 'NAS%' then substr(meta.clean_text(b.cid), 4)
             else meta.clean_text(b.cid) end                         as cid_clean,
-       case when meta.try_date(b.bdate) > meta.ctx_as_of() then null else meta.try_date(b.bdate) end as birthdate,
+       case when bd.birthdate > meta.ctx_as_of() then null else bd.birthdate end as birthdate,
        case upper(btrim(b.gen)) when 'F' then 'Female' when 'FEMALE' then 'Female'
             when 'M' then 'Male' when 'MALE' then 'Male' else 'n/a' end as gender
   from bronze.erp_cust_az12 b
-  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+  join run_files_in rf on rf.file_id = b._file_id
+  left join meta.calendar c on c.iso = b.bdate  -- dates by lookup (migration 006)
+  cross join lateral (select coalesce(c.day, case when c.day is null and b.bdate is not null then meta.try_date(b.bdate) end) as birthdate) bd;
+analyze stg_erp_customers;
 
 create temp table ranked_erp_customers on commit drop as
 select s.*, row_number() over (partition by s.cid_clean order by s._file_id desc, s._line desc) as rn
   from stg_erp_customers s;
+analyze ranked_erp_customers;
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), s._file_id, 'erp_cust_az12', s._line, 'silver',
@@ -37,6 +41,9 @@ on conflict (cid) do update
    set birthdate = excluded.birthdate, gender = excluded.gender, _file_id = excluded._file_id,
        _line = excluded._line, _run_id = excluded._run_id, _updated_at = now()
  where (t.birthdate, t.gender) is distinct from (excluded.birthdate, excluded.gender);
+
+-- Gold reads this table next in another transaction: give the planner its new size.
+analyze silver.erp_customers;
 
 select (select count(*) from stg_erp_customers) as rows_in,
        (select count(*) from silver.erp_customers where _run_id = meta.ctx_run_id()) as rows_changed;

@@ -1,6 +1,6 @@
 -- silver/locations.sql
 -- Purpose: ERP customer locations of the run's files → silver.locations.
--- Inputs: bronze.erp_loc_a101 rows of the run's files. Outputs: silver.locations, quarantine.rejects.
+-- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.erp_loc_a101 rows of the run's files. Outputs: silver.locations, quarantine.rejects.
 -- Grain: one row per customer number. Key: cid (hyphens removed).
 -- Rules: country DE → Germany, US/USA → United States, blank or NULL → n/a, else trimmed.
 
@@ -13,7 +13,8 @@ select b.*,
             else meta.clean_text(b.cntry) end  as country,
        row_number() over (partition by replace(meta.clean_text(b.cid), '-', '') order by b._file_id desc, b._line desc) as rn
   from bronze.erp_loc_a101 b
-  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+  join run_files_in rf on rf.file_id = b._file_id;
+analyze stg_locations;
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), s._file_id, 'erp_loc_a101', s._line, 'silver',
@@ -33,6 +34,9 @@ on conflict (cid) do update
    set country = excluded.country, _file_id = excluded._file_id, _line = excluded._line,
        _run_id = excluded._run_id, _updated_at = now()
  where t.country is distinct from excluded.country;
+
+-- Gold reads this table next in another transaction: give the planner its new size.
+analyze silver.locations;
 
 select (select count(*) from stg_locations) as rows_in,
        (select count(*) from silver.locations where _run_id = meta.ctx_run_id()) as rows_changed;

@@ -1,6 +1,6 @@
 -- silver/products.sql
 -- Purpose: CRM product versions of the run's files → silver.products.
--- Inputs: bronze.crm_prd_info rows of the run's files. Outputs: silver.products, quarantine.rejects.
+-- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.crm_prd_info rows of the run's files. Outputs: silver.products, quarantine.rejects.
 -- Grain: one row per product version (product_id). Key: product_id.
 -- Rules: cat_id = first 5 chars of prd_key with '-' → '_'; product_number = prd_key after the 6th
 -- char; NULL cost → 0; line M/R/S/T → Mountain/Road/Other Sales/Touring else n/a; end_date = the
@@ -19,7 +19,8 @@ select b.*,
        meta.try_date(b.prd_start_dt)                       as start_date,
        row_number() over (partition by meta.try_int8(b.prd_id) order by b._file_id desc, b._line desc) as rn
   from bronze.crm_prd_info b
-  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+  join run_files_in rf on rf.file_id = b._file_id;
+analyze stg_products;
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), s._file_id, 'crm_prd_info', s._line, 'silver', r.rule, r.reason,
@@ -61,6 +62,9 @@ update silver.products p
           from silver.products
          where product_number in (select product_number from stg_products)) n
  where n.product_id = p.product_id and p.end_date is distinct from n.end_date;
+
+-- Gold reads this table next in another transaction: give the planner its new size.
+analyze silver.products;
 
 select (select count(*) from stg_products) as rows_in,
        (select count(*) from silver.products where _run_id = meta.ctx_run_id()) as rows_changed;

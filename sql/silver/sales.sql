@@ -1,6 +1,6 @@
 -- silver/sales.sql
 -- Purpose: CRM order lines of the run's files → silver.sales.
--- Inputs: bronze.crm_sales_details rows of the run's files. Outputs: silver.sales, quarantine.rejects.
+-- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.crm_sales_details rows of the run's files. Outputs: silver.sales, quarantine.rejects.
 -- Grain: one row per order line. Key: (order_number, product_number).
 -- Rules: a date integer that is 0 or not 8 digits (or no calendar day) → NULL; sales NULL, ≤ 0 or
 -- ≠ quantity × |price| → quantity × |price|; price NULL or ≤ 0 → original sales ÷ quantity
@@ -11,16 +11,21 @@ select b.*,
        meta.clean_text(b.sls_ord_num)  as order_number,
        meta.clean_text(b.sls_prd_key)  as product_number,
        meta.try_int8(b.sls_cust_id)    as customer_id,
-       meta.int_date(b.sls_order_dt)   as order_date,
-       meta.int_date(b.sls_ship_dt)    as ship_date,
-       meta.int_date(b.sls_due_dt)     as due_date,
+       coalesce(co.day, case when co.day is null and b.sls_order_dt is not null then meta.int_date(b.sls_order_dt) end) as order_date,
+       coalesce(cs.day, case when cs.day is null and b.sls_ship_dt is not null then meta.int_date(b.sls_ship_dt) end) as ship_date,
+       coalesce(cd.day, case when cd.day is null and b.sls_due_dt is not null then meta.int_date(b.sls_due_dt) end) as due_date,
        meta.try_int8(b.sls_sales)      as sales_raw,
        meta.try_int8(b.sls_quantity)   as quantity,
        meta.try_int8(b.sls_price)      as price_raw,
        row_number() over (partition by meta.clean_text(b.sls_ord_num), meta.clean_text(b.sls_prd_key)
                           order by b._file_id desc, b._line desc) as rn
   from bronze.crm_sales_details b
-  join meta.run_files rf on rf.file_id = b._file_id and rf.run_id = meta.ctx_run_id() and rf.role = 'load';
+  join run_files_in rf on rf.file_id = b._file_id
+  -- Dates by lookup (see migration 006); meta.int_date only for values the calendar lacks.
+  left join meta.calendar co on co.yyyymmdd = b.sls_order_dt
+  left join meta.calendar cs on cs.yyyymmdd = b.sls_ship_dt
+  left join meta.calendar cd on cd.yyyymmdd = b.sls_due_dt;
+analyze stg_sales;
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), s._file_id, 'crm_sales_details', s._line, 'silver', r.rule, r.reason,
@@ -57,6 +62,9 @@ on conflict (order_number, product_number) do update
        is distinct from
        (excluded.customer_id, excluded.order_date, excluded.ship_date, excluded.due_date,
         excluded.sales_amount, excluded.quantity, excluded.price);
+
+-- Gold reads this table next in another transaction: give the planner its new size.
+analyze silver.sales;
 
 select (select count(*) from stg_sales) as rows_in,
        (select count(*) from silver.sales where _run_id = meta.ctx_run_id()) as rows_changed;

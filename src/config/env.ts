@@ -16,6 +16,7 @@ const EnvSchema = z.object({
   METALAYER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(DEFAULTS.shutdownGraceMs),
   METALAYER_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULTS.job.attempts),
   METALAYER_BACKOFF_MS: z.coerce.number().int().min(0).default(DEFAULTS.job.backoff.delay),
+  METALAYER_STEP_WORK_MEM: z.string().regex(/^\d+(kB|MB|GB)$/, 'e.g. 256MB').default(DEFAULTS.stepWorkMem),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
 });
 
@@ -29,6 +30,7 @@ export interface Config {
   shutdownGraceMs: number;
   jobAttempts: number;
   backoffMs: number;
+  stepWorkMem: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -53,6 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.METALAYER_SHUTDOWN_GRACE_MS,
     jobAttempts: e.METALAYER_JOB_ATTEMPTS,
     backoffMs: e.METALAYER_BACKOFF_MS,
+    stepWorkMem: e.METALAYER_STEP_WORK_MEM,
     logLevel: e.LOG_LEVEL,
   };
   if (env === process.env) cached = config;

@@ -33,6 +33,12 @@ export function createPool(databaseUrl: string, max = 4): pg.Pool {
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A connection lost mid-transaction (server restart, pg_terminate_backend) reaches the running
+  // query as its error; the client also emits 'error', which must not crash the process.
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('begin');
     const result = await fn(client);
@@ -46,6 +52,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     }
     throw err;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

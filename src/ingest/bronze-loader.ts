@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Readable, Transform } from 'node:stream';
 import { copyIn } from '../db/copy';
@@ -112,11 +113,14 @@ export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: Chun
     result.path,
     Date.now() - started,
     result.fallback ?? null,
+    WORKER_ID,
   ]);
   return result;
 }
 
 class CountMismatch extends Error {}
+
+const WORKER_ID = `${hostname()}:${process.pid}`;
 
 function chunkStream(path: string, range: ChunkRange): Readable {
   if (!isGzip(path)) return openData(path, range);

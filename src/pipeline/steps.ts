@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { qualified } from '../db/ident';
 import { setRunContext } from '../db/run-context';
 import { loadSql } from '../db/sql-files';
 import { withTransaction, type Pool } from '../db/pool';
@@ -36,7 +37,7 @@ async function runAsOf(pool: Pool, runId: number): Promise<string> {
  * Runs one step with its bookkeeping in meta.steps: marked running before, succeeded or failed
  * after (outside the step's transaction, so a rolled-back step still leaves its failure visible).
  */
-async function tracked(pool: Pool, runId: number, layer: 'silver' | 'gold', step: string, body: (client: pg.PoolClient) => Promise<number>): Promise<StepResult> {
+async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silver' | 'gold', step: string, body: (client: pg.PoolClient) => Promise<number>): Promise<StepResult> {
   await pool.query(
     `insert into meta.steps (run_id, layer, step, status) values ($1, $2, $3, 'running')
      on conflict (run_id, layer, step) do update
@@ -45,7 +46,12 @@ async function tracked(pool: Pool, runId: number, layer: 'silver' | 'gold', step
   );
   const started = Date.now();
   try {
-    const rows = await withTransaction(pool, body);
+    const rows = await withTransaction(pool, async (client) => {
+      // Batch SQL over whole runs: hash joins and in-memory sorts. Estimates for tables that just
+      // grew are unreliable, and a nested loop chosen on a bad estimate costs minutes at scale.
+      await client.query(`select set_config('work_mem', $1, true), set_config('enable_nestloop', 'off', true)`, [workMem]);
+      return body(client);
+    });
     const ms = Date.now() - started;
     await pool.query(
       `update meta.steps set status = 'succeeded', rows = $4, ms = $5, finished_at = now()
@@ -69,9 +75,9 @@ async function tracked(pool: Pool, runId: number, layer: 'silver' | 'gold', step
 }
 
 /** Silver step of one entity: marks its files loaded, then runs sql/silver/<entity>.sql. */
-export async function runSilverStep(pool: Pool, runId: number, entity: string, source: string): Promise<StepResult> {
+export async function runSilverStep(pool: Pool, workMem: string, runId: number, entity: string, source: string): Promise<StepResult> {
   const asOf = await runAsOf(pool, runId);
-  return tracked(pool, runId, 'silver', entity, async (client) => {
+  return tracked(pool, workMem, runId, 'silver', entity, async (client) => {
     await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, `silver.${entity}`]);
     await setRunContext(client, { runId, asOf });
     // All bronze children are done when this job runs: the run's files of this source are loaded.
@@ -82,15 +88,26 @@ export async function runSilverStep(pool: Pool, runId: number, entity: string, s
           and not exists (select 1 from meta.chunks c where c.file_id = f.file_id and c.status = 'pending')`,
       [runId, source],
     );
+    // Fresh statistics: bronze just grew. The run's files go in an analysed temp table, so that the
+    // planner sizes the join to bronze right (a join to meta.run_files on a setting it cannot see
+    // is estimated at a handful of rows and hashes the wrong side).
+    await client.query(`analyze ${qualified('bronze', source)}`);
+    await client.query(
+      `create temp table run_files_in on commit drop as
+       select rf.file_id from meta.run_files rf join meta.files f on f.file_id = rf.file_id
+        where rf.run_id = $1 and rf.role = 'load' and f.source = $2`,
+      [runId, source],
+    );
+    await client.query('analyze run_files_in');
     const result = await runScript(client, `silver/${entity}.sql`, `silver step ${entity}`);
     return Number(result?.rows_changed ?? 0);
   });
 }
 
 /** The gold step: every model in GOLD_MODELS, in one transaction under one lock. */
-export async function runGoldStep(pool: Pool, runId: number): Promise<StepResult> {
+export async function runGoldStep(pool: Pool, workMem: string, runId: number): Promise<StepResult> {
   const asOf = await runAsOf(pool, runId);
-  return tracked(pool, runId, 'gold', 'gold', async (client) => {
+  return tracked(pool, workMem, runId, 'gold', 'gold', async (client) => {
     await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']);
     await setRunContext(client, { runId, asOf });
     for (const model of GOLD_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, readMigrations } from '../../src/migrate/migrator';
+import { createTestEnv, type TestEnv } from '../helpers/test-env';
+
+// The command-line contract, with workers as separate OS processes.
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin/metalayer.mjs');
+
+let t: TestEnv;
+beforeAll(async () => {
+  t = await createTestEnv('cli', { METALAYER_CHUNK_BYTES: String(32 * 1024) });
+});
+afterAll(async () => t?.cleanup());
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: t.env, cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function startWorker(): { child: ChildProcess; exited: Promise<number | null>; started: Promise<void> } {
+  const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', '2'], { env: { ...t.env, LOG_LEVEL: 'info' }, cwd: ROOT });
+  let log = '';
+  const started = new Promise<void>((resolve) => {
+    child.stderr!.on('data', (d) => {
+      log += d;
+      if (log.includes('worker started')) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, started };
+}
+
+describe('metalayer CLI', () => {
+  it('generate writes the six files and a manifest', async () => {
+    const r = await cli(['generate', '--out', path.join(t.tmp, 'in'), '--customers', '1500', '--seed', '4', '--as-of', '2025-03-31']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote [\d,]+ rows in 6 files/);
+  });
+
+  it('run --json with two separate worker processes prints the contract object and exits 0', async () => {
+    const workers = [startWorker(), startWorker()];
+    await Promise.all(workers.map((w) => w.started));
+    const r = await cli(['run', '--input', path.join(t.tmp, 'in'), '--as-of', '2025-03-31', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ runId: expect.any(Number), status: 'succeeded' });
+    expect(out.files).toHaveLength(6);
+    for (const f of out.files) {
+      expect(Object.keys(f)).toEqual(expect.arrayContaining(['source', 'path', 'rowsRead', 'rowsLoaded', 'rowsRejected']));
+      expect(f.rowsRead).toBe(f.rowsLoaded + f.rowsRejected);
+    }
+    for (const layer of ['bronze', 'silver', 'gold']) expect(out.layers[layer]).toEqual({ rows: expect.any(Number), ms: expect.any(Number) });
+    expect(out.checks.length).toBeGreaterThanOrEqual(6);
+    expect(out.checks.every((c: { name: string; passed: boolean; detail: unknown }) => c.passed && typeof c.name === 'string')).toBe(true);
+    // Both worker processes took bronze chunks.
+    const loaders = (await t.rt.pool.query(`select count(*)::int as chunks, count(distinct loaded_by)::int as processes from meta.chunks`)).rows[0];
+    expect(loaders.chunks).toBeGreaterThan(10);
+    expect(loaders.processes).toBe(2);
+
+    // SIGTERM: each worker stops taking jobs and exits 0.
+    for (const w of workers) w.child.kill('SIGTERM');
+    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+  });
+
+  it('a second run of the same files is a no-op, says so, and status shows the runs', async () => {
+    const r = await cli(['run', '--input', path.join(t.tmp, 'in'), '--as-of', '2025-03-31', '--workers', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/NOOP/);
+    expect(r.stdout).toMatch(/nothing new: all 6 file\(s\) were already loaded/);
+    const s = await cli(['status']);
+    expect(s.stdout).toMatch(/run 1 +succeeded/);
+    expect(s.stdout).toMatch(/run 2 +noop/);
+  });
+
+  it('refuses bad arguments and a missing folder with a clear message and a non-zero exit', async () => {
+    const missing = await cli(['run', '--input', path.join(t.tmp, 'nope'), '--workers', '1']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/input folder .*nope does not exist/);
+    const badDate = await cli(['run', '--input', t.tmp, '--as-of', '31.03.2025']);
+    expect(badDate.code).not.toBe(0);
+    expect(badDate.stderr).toMatch(/expected a date YYYY-MM-DD/);
+  });
+
+  it('migrate is safe when several processes run it at once', async () => {
+    const results = await Promise.all([cli(['migrate']), cli(['migrate']), migrate(t.databaseUrl)]);
+    expect(results[0].code).toBe(0);
+    expect(results[1].code).toBe(0);
+    const ledger = (await t.rt.pool.query('select count(*)::int as n from meta.schema_migrations')).rows[0].n;
+    expect(ledger).toBe(readMigrations().length);
+  });
+
+  it('refuses to run when an applied migration was edited', async () => {
+    await t.rt.pool.query(`update meta.schema_migrations set checksum = 'edited' where version = 1`);
+    const r = await cli(['migrate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/migration 1_schemas_and_meta was edited after it was applied/);
+  });
+});
