@@ -45,28 +45,38 @@ create function meta.int_date(v text) returns date language sql immutable parall
                     then meta.ymd(substr(btrim(v), 1, 4), substr(btrim(v), 5, 2), substr(btrim(v), 7, 2)) end $$;
 
 -- Street address: trimmed, inner whitespace collapsed, title-cased, common suffixes abbreviated.
+-- Suffixes are replaced as whole words with replace() on the space-padded text (a comma is
+-- spaced off first so that "Street," matches): plain replace() is an order of magnitude cheaper
+-- than a chain of word-boundary regular expressions, and this runs once per customer row.
 create function meta.normalize_address(v text) returns text language sql immutable parallel safe
   as $$
-  select nullif(
-    regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-    regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-      initcap(regexp_replace(btrim(v, E' \t\r\n'), '\s+', ' ', 'g')),
-      '\mStreet\M', 'St', 'g'), '\mAvenue\M', 'Ave', 'g'), '\mRoad\M', 'Rd', 'g'),
-      '\mBoulevard\M', 'Blvd', 'g'), '\mDrive\M', 'Dr', 'g'), '\mLane\M', 'Ln', 'g'),
-      '\mCourt\M', 'Ct', 'g'), '\mPlace\M', 'Pl', 'g'), '\mTerrace\M', 'Ter', 'g'), '\mHighway\M', 'Hwy', 'g'),
-    '')
+  select nullif(btrim(replace(
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+      ' ' || replace(initcap(regexp_replace(btrim(v, E' \t\r\n'), '\s+', ' ', 'g')), ',', ' ,') || ' ',
+      ' Street ', ' St '), ' Avenue ', ' Ave '), ' Road ', ' Rd '), ' Boulevard ', ' Blvd '),
+      ' Drive ', ' Dr '), ' Lane ', ' Ln '), ' Court ', ' Ct '), ' Place ', ' Pl '),
+      ' Terrace ', ' Ter '), ' Highway ', ' Hwy '), ' Parkway ', ' Pkwy '), ' Square ', ' Sq '),
+    ' ,', ',')), '')
   $$;
 
--- Phone: digits only (a leading + kept); valid with 10 to 15 digits and then stored as +<digits>.
--- translate(v, translate(v, digits, ''), '') keeps the digits of v without a regular expression.
+-- Phone, in two steps so that set-based SQL can keep the digits in a column and not extract
+-- them twice: meta.phone_digits (digits only), then meta.phone_from_digits (valid with 10 to 15
+-- digits, stored as +<digits>; NULL otherwise).
+create function meta.phone_digits(v text) returns text language sql immutable parallel safe
+  as $$ select regexp_replace(v, '[^0-9]', '', 'g') $$;
+create function meta.phone_from_digits(d text) returns text language sql immutable parallel safe
+  as $$ select case when length(d) between 10 and 15 then '+' || d end $$;
 create function meta.normalize_phone(v text) returns text language sql immutable parallel safe
-  as $$ select case when length(translate(v, translate(v, '0123456789', ''), '')) between 10 and 15
-                    then '+' || translate(v, translate(v, '0123456789', ''), '') end $$;
+  as $$ select meta.phone_from_digits(meta.phone_digits(v)) $$;
 
--- E-mail: trimmed and lower-cased; NULL unless it matches a standard address pattern.
+-- E-mail, likewise in two steps: trimmed and lower-cased, then NULL unless it matches a standard
+-- address pattern.
+create function meta.email_text(v text) returns text language sql immutable parallel safe
+  as $$ select lower(btrim(v, E' \t\r\n')) $$;
+create function meta.valid_email(e text) returns text language sql immutable parallel safe
+  as $$ select case when e ~ '^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$' then e end $$;
 create function meta.normalize_email(v text) returns text language sql immutable parallel safe
-  as $$ select case when lower(btrim(v, E' \t\r\n')) ~ '^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$'
-                    then lower(btrim(v, E' \t\r\n')) end $$;
+  as $$ select meta.valid_email(meta.email_text(v)) $$;
 
 -- Calendar months between two dates: (year2 - year1) * 12 + month2 - month1.
 create function meta.months_between(d1 date, d2 date) returns int language sql immutable parallel safe

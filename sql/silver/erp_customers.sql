@@ -16,12 +16,12 @@ select b.*,
   join run_files_in rf on rf.file_id = b._file_id
   left join meta.calendar c on c.iso = b.bdate  -- dates by lookup (migration 006)
   cross join lateral (select coalesce(c.day, case when c.day is null and b.bdate is not null then meta.try_date(b.bdate) end) as birthdate) bd;
-analyze stg_erp_customers;
+analyze stg_erp_customers (cid_clean);  -- only the columns joins and filters use: cheaper
 
 create temp table ranked_erp_customers on commit drop as
 select s.*, row_number() over (partition by s.cid_clean order by s._file_id desc, s._line desc) as rn
   from stg_erp_customers s;
-analyze ranked_erp_customers;
+analyze ranked_erp_customers (cid_clean, rn);  -- only the columns joins and filters use: cheaper
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), s._file_id, 'erp_cust_az12', s._line, 'silver',
@@ -43,7 +43,7 @@ on conflict (cid) do update
  where (t.birthdate, t.gender) is distinct from (excluded.birthdate, excluded.gender);
 
 -- Gold reads this table next in another transaction: give the planner its new size.
-analyze silver.erp_customers;
+analyze silver.erp_customers (cid, _run_id);
 
 select (select count(*) from stg_erp_customers) as rows_in,
        (select count(*) from silver.erp_customers where _run_id = meta.ctx_run_id()) as rows_changed;

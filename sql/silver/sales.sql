@@ -25,7 +25,7 @@ select b.*,
   left join meta.calendar co on co.yyyymmdd = b.sls_order_dt
   left join meta.calendar cs on cs.yyyymmdd = b.sls_ship_dt
   left join meta.calendar cd on cd.yyyymmdd = b.sls_due_dt;
-analyze stg_sales;
+analyze stg_sales (order_number, product_number, rn);  -- only the columns joins and filters use: cheaper
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), s._file_id, 'crm_sales_details', s._line, 'silver', r.rule, r.reason,
@@ -64,7 +64,7 @@ on conflict (order_number, product_number) do update
         excluded.sales_amount, excluded.quantity, excluded.price);
 
 -- Gold reads this table next in another transaction: give the planner its new size.
-analyze silver.sales;
+analyze silver.sales (order_number, product_number, customer_id, _run_id);
 
 select (select count(*) from stg_sales) as rows_in,
        (select count(*) from silver.sales where _run_id = meta.ctx_run_id()) as rows_changed;

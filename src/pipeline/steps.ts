@@ -91,7 +91,7 @@ export async function runSilverStep(pool: Pool, workMem: string, runId: number, 
     // Fresh statistics: bronze just grew. The run's files go in an analysed temp table, so that the
     // planner sizes the join to bronze right (a join to meta.run_files on a setting it cannot see
     // is estimated at a handful of rows and hashes the wrong side).
-    await client.query(`analyze ${qualified('bronze', source)}`);
+    await client.query(`analyze ${qualified('bronze', source)} (_file_id)`);
     await client.query(
       `create temp table run_files_in on commit drop as
        select rf.file_id from meta.run_files rf join meta.files f on f.file_id = rf.file_id

@@ -57,9 +57,10 @@ export async function buildSummary(pool: Pool, runId: number): Promise<RunSummar
       source: f.source,
       path: f.path,
       role: f.role,
-      rowsRead: f.role === 'refused' ? 0 : f.rows_read,
-      rowsLoaded: f.rows_loaded,
-      rowsRejected: f.rows_rejected,
+      // A skipped file was loaded by an earlier run: this run read nothing from it.
+      rowsRead: f.role === 'load' ? f.rows_read : 0,
+      rowsLoaded: f.role === 'load' ? f.rows_loaded : 0,
+      rowsRejected: f.role === 'load' ? f.rows_rejected : 0,
       chunks: f.chunks,
       rowPathChunks: f.row_path_chunks,
       ...(f.error ? { error: f.error } : {}),

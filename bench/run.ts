@@ -1,0 +1,215 @@
+/**
+ * `npm run bench -- [--scale quick|seed] [--workers 1,2] [--seed S]`
+ *
+ * Workload: the generated retail dataset (quick: 100 k customers ≈ 1 M rows; seed: 1 M customers
+ * ≈ 10.5 M rows in six files), cached under bench/data by scale and seed.
+ * In one run, on fresh databases:
+ *   1. baseline: the same files, split into the same chunks, loaded by raw `psql \copy` into tables
+ *      of bronze's column types (text), with the same parallelism as MetaLayer's bronze;
+ *   2. MetaLayer: the full pipeline with N separate worker processes (one bronze job at a time each),
+ *      for each N of --workers.
+ * Prints rows, seconds and rows/s per layer, bronze ÷ baseline, peak RSS per worker process,
+ * queue overhead, machine facts; writes them to bench/results/<timestamp>.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { RETAIL_SOURCES } from '../src/contracts/retail';
+import { mapHeader } from '../src/contracts/header';
+import { DEFAULTS } from '../src/config/defaults';
+import { generate } from '../src/generate/generator';
+import { planFile } from '../src/ingest/file-plan';
+import { discoverFiles } from '../src/pipeline/discover';
+import type { RunSummary } from '../src/pipeline/summary';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
+const AS_OF = '2025-06-30';
+const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+async function resetDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: `${PG}/postgres` });
+  await admin.connect();
+  await admin.query(`drop database if exists "${name}" with (force)`);
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  return `${PG}/${name}`;
+}
+
+function dataset(scale: keyof typeof SCALES, seed: number): string {
+  const dir = path.join(ROOT, 'bench/data', `${scale}-s${seed}`);
+  if (!existsSync(path.join(dir, 'manifest.json'))) {
+    console.log(`generating ${SCALES[scale].toLocaleString()} customers into ${path.relative(ROOT, dir)} …`);
+    generate({ out: dir, customers: SCALES[scale], seed, asOf: AS_OF });
+  }
+  return dir;
+}
+
+/** Runs jobs with at most `parallel` at once. */
+async function pool<T>(items: T[], parallel: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+function psqlCopy(url: string, table: string, cols: string[], file: string, start: number, end: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy ${table} (${cols.join(', ')}) from stdin with (format csv)`], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql \\copy failed: ${err}`))));
+    createReadStream(file, { start, end: end - 1 }).pipe(child.stdin);
+  });
+}
+
+/** Baseline: raw psql \copy of the same chunks into text tables, `parallel` at a time. */
+async function baseline(dir: string, parallel: number) {
+  const url = await resetDatabase('metalayer_bench_baseline');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const jobs: { table: string; cols: string[]; file: string; start: number; end: number; records: number }[] = [];
+  for (const f of discoverFiles(dir, RETAIL_SOURCES)) {
+    const plan = await planFile(f.path, DEFAULTS.chunkBytes);
+    const cols = mapHeader(f.source, plan.header, f.path).columns.map((c) => c!);
+    const table = `baseline_${f.source.name}`;
+    await client.query(`create table if not exists ${table} (${f.source.columns.map((c) => `${c.column} text`).join(', ')})`);
+    for (const c of plan.chunks) jobs.push({ table, cols, file: f.path, start: c.start, end: c.end, records: c.records });
+  }
+  await client.end();
+  // The files are in the page cache for both contenders: the planner just read them.
+  const started = performance.now();
+  await pool(jobs, parallel, (j) => psqlCopy(url, j.table, j.cols, j.file, j.start, j.end));
+  const seconds = (performance.now() - started) / 1000;
+  const rows = jobs.reduce((n, j) => n + j.records, 0);
+  return { rows, seconds, rowsPerSecond: rows / seconds, chunks: jobs.length, parallel };
+}
+
+interface WorkerProc {
+  child: ChildProcess;
+  peakRssMb: number;
+  exited: Promise<number | null>;
+}
+
+function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerProc> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), 'worker', '--concurrency', '1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let log = '';
+    child.stderr!.on('data', (d) => {
+      log += d;
+      if (log.includes('worker started')) resolve({ child, peakRssMb: 0, exited });
+    });
+  });
+}
+
+/** VmHWM: the process's peak resident set, kept by the kernel. */
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`metalayer ${args[0]} exited ${code}: ${err.slice(-2000)}`))));
+  });
+}
+
+async function metalayer(dir: string, workers: number) {
+  const db = `metalayer_bench_w${workers}`;
+  const url = await resetDatabase(db);
+  const env = { ...process.env, DATABASE_URL: url, METALAYER_PREFIX: `{mlbench-${workers}-${Date.now()}}`, LOG_LEVEL: 'info' };
+  await cli(['migrate'], env);
+  const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
+  const started = performance.now();
+  const summary = JSON.parse(await cli(['run', '--input', dir, '--as-of', AS_OF, '--json'], { ...env, LOG_LEVEL: 'warn' })) as RunSummary;
+  const wallSeconds = (performance.now() - started) / 1000;
+  for (const p of procs) p.peakRssMb = peakRssMb(p.child.pid!);
+  for (const p of procs) p.child.kill('SIGTERM');
+  await Promise.all(procs.map((p) => p.exited));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const jobs = (
+    await client.query(`select coalesce((select sum(ms) from meta.chunks), 0) + coalesce((select sum(ms) from meta.steps), 0) as ms`)
+  ).rows[0].ms as number;
+  await client.end();
+  const layer = (l: 'bronze' | 'silver' | 'gold') => ({
+    rows: summary.layers[l].rows,
+    seconds: summary.layers[l].ms / 1000,
+    rowsPerSecond: summary.layers[l].rows / Math.max(summary.layers[l].ms / 1000, 1e-9),
+  });
+  return {
+    workers,
+    status: summary.status,
+    checksPassed: summary.checks.every((c) => c.passed),
+    wallSeconds,
+    layers: { bronze: layer('bronze'), silver: layer('silver'), gold: layer('gold') },
+    peakRssMb: procs.map((p) => Math.round(p.peakRssMb)),
+    // Time the run spent outside job handlers, per worker: queueing, scheduling, waiting on the flow.
+    queueOverheadSeconds: Math.max(0, wallSeconds - Number(jobs) / 1000 / workers),
+  };
+}
+
+async function machine() {
+  const client = new pg.Client({ connectionString: `${PG}/postgres` });
+  await client.connect();
+  const version = (await client.query('show server_version')).rows[0].server_version as string;
+  await client.end();
+  return { cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), cpu: os.cpus()[0]?.model, node: process.version, postgres: version };
+}
+
+async function main(): Promise<void> {
+  const scale = arg('scale', 'quick') as keyof typeof SCALES;
+  if (!(scale in SCALES)) throw new Error(`--scale must be quick or seed`);
+  const seed = Number(arg('seed', '1'));
+  const workerCounts = arg('workers', '1,2').split(',').map(Number);
+  const dir = dataset(scale, seed);
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const results = [];
+  for (const n of workerCounts) {
+    const base = await baseline(dir, n);
+    console.log(`baseline psql \\copy, ${n} at a time: ${base.rows.toLocaleString()} rows in ${base.seconds.toFixed(2)} s (${Math.round(base.rowsPerSecond).toLocaleString()} rows/s)`);
+    const ml = await metalayer(dir, n);
+    const ratio = ml.layers.bronze.rowsPerSecond / base.rowsPerSecond;
+    console.log(
+      `metalayer, ${n} worker process(es): ${ml.status}, wall ${ml.wallSeconds.toFixed(1)} s; ` +
+        `bronze ${ml.layers.bronze.seconds.toFixed(2)} s (${Math.round(ml.layers.bronze.rowsPerSecond).toLocaleString()} rows/s, ${ratio.toFixed(2)} × baseline), ` +
+        `silver ${ml.layers.silver.seconds.toFixed(1)} s, gold ${ml.layers.gold.seconds.toFixed(1)} s; peak RSS ${ml.peakRssMb.join(', ')} MB; ` +
+        `queue overhead ${ml.queueOverheadSeconds.toFixed(1)} s`,
+    );
+    results.push({ workers: n, baseline: base, metalayer: ml, bronzeRatio: ratio });
+  }
+  const out = {
+    at: new Date().toISOString(),
+    command: `npm run bench -- --scale ${scale} --workers ${workerCounts.join(',')} --seed ${seed}`,
+    workload: { scale, customers: SCALES[scale], seed, rows: Object.values(manifest.files as Record<string, { rows: number }>).reduce((n, f) => n + f.rows, 0), chunkBytes: DEFAULTS.chunkBytes },
+    machine: await machine(),
+    results,
+  };
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  const file = path.join(ROOT, 'bench/results', `${out.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(out, null, 2));
+  console.log(`figures written to ${path.relative(ROOT, file)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
