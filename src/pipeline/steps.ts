@@ -49,7 +49,12 @@ async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silve
     const rows = await withTransaction(pool, async (client) => {
       // Batch SQL over whole runs: hash joins and in-memory sorts. Estimates for tables that just
       // grew are unreliable, and a nested loop chosen on a bad estimate costs minutes at scale.
-      await client.query(`select set_config('work_mem', $1, true), set_config('enable_nestloop', 'off', true)`, [workMem]);
+      // JIT off: compiling each big statement cost more than it saved (measured: 8.4 s → 7.1 s for
+      // the 750 k-row sales staging statement).
+      await client.query(
+        `select set_config('work_mem', $1, true), set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`,
+        [workMem],
+      );
       return body(client);
     });
     const ms = Date.now() - started;
