@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config/env';
 import { MetaLayerError } from '../errors/metalayer-error';
 import { redact } from '../errors/redact';
 import { registerCommands } from './commands';
@@ -38,4 +37,3 @@ export function isoDate(value: string): string {
   return value;
 }
 
-export { loadConfig };

@@ -51,16 +51,17 @@ export class LinePrefixer extends Transform {
     done();
   }
 
+  /** Writes `line,` as ASCII digits, right to left into its exact width: no allocation per record. */
   private writePrefix(out: Buffer, o: number): number {
     let v = this.line;
-    const start = o;
-    do {
-      out[o++] = 0x30 + (v % 10);
+    let width = 1;
+    for (let p = 10; p <= v; p *= 10) width++;
+    for (let i = o + width - 1; i >= o; i--) {
+      out[i] = 0x30 + (v % 10);
       v = Math.floor(v / 10);
-    } while (v > 0);
-    out.subarray(start, o).reverse();
-    out[o++] = 0x2c; // ','
-    return o;
+    }
+    out[o + width] = 0x2c; // ','
+    return o + width + 1;
   }
 
   private grow(): void {

@@ -33,18 +33,14 @@ export async function startRun(rt: Runtime, opts: { inputDir: string; asOf: stri
   if (loading.length === 0) {
     const skipped = files.filter((f) => f.role === 'skip').length;
     const refused = files.filter((f) => f.role === 'refused');
-    const status = refused.length > 0 ? 'failed' : 'noop';
-    const message =
+    // Nothing found, or only refused files, is a failure; only already-loaded files is a no-op.
+    const [status, message] =
       found.length === 0
-        ? `no source files found under ${opts.inputDir}`
+        ? ['failed', `no source files found under ${opts.inputDir}`]
         : refused.length > 0
-          ? `${refused.length} file(s) refused, nothing else to load: ${refused.map((f) => f.error).join('; ')}`
-          : `nothing new: all ${skipped} file(s) were already loaded`;
-    await pool.query(`update meta.runs set status = $2, message = $3, finished_at = now() where run_id = $1`, [
-      runId,
-      found.length === 0 ? 'failed' : status,
-      message,
-    ]);
+          ? ['failed', `${refused.length} file(s) refused, nothing else to load: ${refused.map((f) => f.error).join('; ')}`]
+          : ['noop', `nothing new: all ${skipped} file(s) were already loaded`];
+    await pool.query(`update meta.runs set status = $2, message = $3, finished_at = now() where run_id = $1`, [runId, status, message]);
     rt.logger.info({ runId }, message);
     return { runId, files, enqueued: false, flowJobId: null };
   }
