@@ -21,29 +21,42 @@ union all
 select order_date, customer_id, product_number from changed_sales;
 analyze touched_sales (order_date, customer_id, product_number);  -- only the columns joins and filters use: cheaper
 
-insert into gold.fact_sales as t (order_number, product_number, customer_id, product_key, customer_key, order_date,
-                                  shipping_date, due_date, order_date_key, sales_amount, quantity, price, _run_id)
+-- The facts as they must be, joined to their dimension keys once.
+create temp table fact_image on commit drop as
 select c.order_number, c.product_number, c.customer_id,
-       coalesce(pv.product_key, pc.product_key), dc.customer_key,
-       c.order_date, c.ship_date, c.due_date, to_char(c.order_date, 'YYYYMMDD')::int,
-       c.sales_amount, c.quantity, c.price, meta.ctx_run_id()
+       coalesce(pv.product_key, pc.product_key) as product_key, dc.customer_key,
+       c.order_date, c.ship_date as shipping_date, c.due_date, to_char(c.order_date, 'YYYYMMDD')::int as order_date_key,
+       c.sales_amount, c.quantity, c.price
   from changed_sales c
   left join gold.dim_products pv
          on pv.product_number = c.product_number
         and c.order_date >= pv.start_date and (pv.end_date is null or c.order_date <= pv.end_date)
   left join gold.dim_products pc on pc.product_number = c.product_number and pc.is_current
-  left join gold.dim_customers dc on dc.customer_id = c.customer_id and dc.is_current
-on conflict (order_number, product_number) do update
-   set customer_id = excluded.customer_id, product_key = excluded.product_key,
-       customer_key = excluded.customer_key, order_date = excluded.order_date,
-       shipping_date = excluded.shipping_date, due_date = excluded.due_date,
-       order_date_key = excluded.order_date_key, sales_amount = excluded.sales_amount,
-       quantity = excluded.quantity, price = excluded.price, _run_id = excluded._run_id
- where (t.customer_id, t.product_key, t.customer_key, t.order_date, t.shipping_date, t.due_date,
+  left join gold.dim_customers dc on dc.customer_id = c.customer_id and dc.is_current;
+analyze fact_image (order_number, product_number);
+
+-- Update and insert apart, not INSERT … ON CONFLICT: the gold lock excludes concurrent writers,
+-- and a plain insert costs a third of a speculative one per row (measured on 750 k facts).
+update gold.fact_sales t
+   set customer_id = i.customer_id, product_key = i.product_key, customer_key = i.customer_key,
+       order_date = i.order_date, shipping_date = i.shipping_date, due_date = i.due_date,
+       order_date_key = i.order_date_key, sales_amount = i.sales_amount, quantity = i.quantity,
+       price = i.price, _run_id = meta.ctx_run_id()
+  from fact_image i
+ where t.order_number = i.order_number and t.product_number = i.product_number
+   and (t.customer_id, t.product_key, t.customer_key, t.order_date, t.shipping_date, t.due_date,
         t.sales_amount, t.quantity, t.price)
        is distinct from
-       (excluded.customer_id, excluded.product_key, excluded.customer_key, excluded.order_date,
-        excluded.shipping_date, excluded.due_date, excluded.sales_amount, excluded.quantity, excluded.price);
+       (i.customer_id, i.product_key, i.customer_key, i.order_date, i.shipping_date, i.due_date,
+        i.sales_amount, i.quantity, i.price);
+
+insert into gold.fact_sales (order_number, product_number, customer_id, product_key, customer_key, order_date,
+                             shipping_date, due_date, order_date_key, sales_amount, quantity, price, _run_id)
+select i.order_number, i.product_number, i.customer_id, i.product_key, i.customer_key, i.order_date,
+       i.shipping_date, i.due_date, i.order_date_key, i.sales_amount, i.quantity, i.price, meta.ctx_run_id()
+  from fact_image i
+ where not exists (select 1 from gold.fact_sales t
+                    where t.order_number = i.order_number and t.product_number = i.product_number);
 
 analyze gold.fact_sales (order_number, product_number, customer_id, order_date_key, customer_key);
 

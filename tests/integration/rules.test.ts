@@ -231,6 +231,29 @@ describe('day 2 and 3: incremental runs', () => {
     ]);
   });
 
+  it('a changed order line updates its fact and the aggregates of its day, month, customer and product', async () => {
+    const before = await one<{ s: number }>('select sales_amount as s from gold.agg_daily_sales where date_key = 20220615');
+    expect(before.s).toBe(135);
+    const day4 = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day4'), asOf: '2024-07-03', workers: 1 });
+    expect(day4.status, day4.message ?? '').toBe('succeeded');
+    expect(await one("select quantity, sales_amount from gold.fact_sales where order_number = 'SO1' and product_number = 'HL-U509'")).toEqual({ quantity: 3, sales_amount: 105 });
+    expect(await one('select sales_amount, quantity from gold.agg_daily_sales where date_key = 20220615')).toEqual({ sales_amount: 205, quantity: 5 });
+    expect(await one('select sales_amount from gold.agg_monthly_sales where year_month = 202206')).toEqual({ sales_amount: 205 });
+    expect(await one('select total_sales from gold.customer_sales where customer_id = 1')).toEqual({ total_sales: 205 + 70 });
+    // A line whose customer does not exist yet: kept, without a customer key, and counted.
+    expect(await one("select customer_key from gold.fact_sales where order_number = 'SO30'")).toEqual({ customer_key: null });
+    expect(day4.checks.find((c) => c.name === 'facts_have_dimensions')!.detail).toMatchObject({ unmatchedCustomer: 2 });
+  });
+
+  it('a customer arriving after its order lines is attached to them (late-arriving dimension)', async () => {
+    const day5 = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day5'), asOf: '2024-07-04', workers: 1 });
+    expect(day5.status, day5.message ?? '').toBe('succeeded');
+    const key = (await one<{ k: number }>('select customer_key as k from gold.dim_customers where customer_id = 7 and is_current')).k;
+    expect(await one("select customer_key from gold.fact_sales where order_number = 'SO30'")).toEqual({ customer_key: key });
+    expect(await one('select total_orders, total_sales from gold.customer_sales where customer_id = 7')).toEqual({ total_orders: 1, total_sales: 35 });
+    expect(day5.checks.every((c) => c.passed)).toBe(true);
+  });
+
   it('running the same files again is a no-op and says so', async () => {
     const before = await one('select (select count(*) from gold.fact_sales)::int as f, (select count(*) from gold.dim_customers)::int as d, (select count(*) from bronze.crm_cust_info)::int as b');
     const again = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day1'), asOf: '2024-07-02', workers: 1 });
