@@ -78,6 +78,25 @@ create function meta.valid_email(e text) returns text language sql immutable par
 create function meta.normalize_email(v text) returns text language sql immutable parallel safe
   as $$ select meta.valid_email(meta.email_text(v)) $$;
 
+-- The sales repair rules, as functions so that every statement applies the same rule:
+-- sales NULL, ≤ 0 or ≠ quantity × |price| → quantity × |price|;
+-- price NULL or ≤ 0 → the original sales ÷ quantity (integer division).
+create function meta.repaired_sales(sales bigint, quantity bigint, price bigint) returns bigint language sql immutable parallel safe
+  as $$ select case when sales is null or sales <= 0 or sales <> quantity * abs(price) then quantity * abs(price) else sales end $$;
+create function meta.repaired_price(sales bigint, quantity bigint, price bigint) returns bigint language sql immutable parallel safe
+  as $$ select case when price is null or price <= 0 then sales / nullif(quantity, 0) else price end $$;
+
+-- A customer row's quality score: the share of its checks passed (name present, e-mail valid,
+-- phone valid, address complete), 0 to 1. Takes the already-normalised values (NULL = failed).
+create function meta.customer_quality(first_name text, last_name text, email text, phone text,
+                                      address text, city text, postal_code text)
+  returns numeric language sql immutable parallel safe
+  as $$ select ((case when first_name is not null and last_name is not null then 1 else 0 end)
+              + (case when email is not null then 1 else 0 end)
+              + (case when phone is not null then 1 else 0 end)
+              + (case when address is not null and city is not null and postal_code is not null then 1 else 0 end)
+               )::numeric / 4 $$;
+
 -- Calendar months between two dates: (year2 - year1) * 12 + month2 - month1.
 create function meta.months_between(d1 date, d2 date) returns int language sql immutable parallel safe
   as $$ select ((extract(year from d2) - extract(year from d1)) * 12 + extract(month from d2) - extract(month from d1))::int $$;

@@ -5,7 +5,8 @@
 -- Grain: one row per customer_id. Key: customer_id.
 -- Rules: NULL/non-integer cst_id dropped; per cst_id the latest cst_create_date wins (NULLs last),
 -- ties to the most recently loaded row (higher file id, then line), also against the row already
--- in silver; names trimmed; codes mapped; contacts normalised; quality score = checks passed / 4.
+-- in silver; names trimmed; codes mapped; contacts normalised; quality score = checks passed / 4
+-- (meta.customer_quality).
 
 create temp table stg_customers on commit drop as
 select b.*,
@@ -75,33 +76,40 @@ select meta.ctx_run_id(), r._file_id, 'crm_cust_info', r._line, 'silver', 'custo
  where r.incoming and r.rn > 1
 on conflict (file_id, line, stage, rule) do nothing;
 
-insert into silver.customers as t (
-       customer_id, customer_number, first_name, last_name, marital_status, gender, create_date,
-       email, phone, address, city, postal_code, quality_score, _file_id, _line, _run_id)
+-- The winning rows with their final values, then update and insert apart (not INSERT … ON
+-- CONFLICT: the step's lock excludes concurrent writers, and a plain insert costs about half a
+-- speculative one per row).
+create temp table customer_winners on commit drop as
 select s.customer_id, s.customer_number, s.first_name, s.last_name, s.marital_status, s.gender, s.create_date,
-       meta.valid_email(s.email_text), meta.phone_from_digits(s.phone_digits), s.address, s.city, s.postal_code,
-       ((case when s.first_name is not null and s.last_name is not null then 1 else 0 end)
-      + (case when meta.valid_email(s.email_text) is not null then 1 else 0 end)
-      + (case when meta.phone_from_digits(s.phone_digits) is not null then 1 else 0 end)
-      + (case when s.address is not null and s.city is not null and s.postal_code is not null then 1 else 0 end)
-       )::numeric / 4,
-       s._file_id, s._line, meta.ctx_run_id()
+       meta.valid_email(s.email_text) as email, meta.phone_from_digits(s.phone_digits) as phone,
+       s.address, s.city, s.postal_code, s._file_id, s._line
   from ranked_customers r
   join stg_customers s on s._file_id = r._file_id and s._line = r._line
- where r.incoming and r.rn = 1
-on conflict (customer_id) do update
-   set customer_number = excluded.customer_number, first_name = excluded.first_name,
-       last_name = excluded.last_name, marital_status = excluded.marital_status, gender = excluded.gender,
-       create_date = excluded.create_date, email = excluded.email, phone = excluded.phone,
-       address = excluded.address, city = excluded.city, postal_code = excluded.postal_code,
-       quality_score = excluded.quality_score, _file_id = excluded._file_id, _line = excluded._line,
-       _run_id = excluded._run_id, _updated_at = now()
- where (t.customer_number, t.first_name, t.last_name, t.marital_status, t.gender, t.create_date, t.email,
+ where r.incoming and r.rn = 1;
+analyze customer_winners (customer_id);
+
+update silver.customers t
+   set customer_number = w.customer_number, first_name = w.first_name, last_name = w.last_name,
+       marital_status = w.marital_status, gender = w.gender, create_date = w.create_date, email = w.email,
+       phone = w.phone, address = w.address, city = w.city, postal_code = w.postal_code,
+       quality_score = meta.customer_quality(w.first_name, w.last_name, w.email, w.phone, w.address, w.city, w.postal_code),
+       _file_id = w._file_id, _line = w._line, _run_id = meta.ctx_run_id(), _updated_at = now()
+  from customer_winners w
+ where t.customer_id = w.customer_id
+   and (t.customer_number, t.first_name, t.last_name, t.marital_status, t.gender, t.create_date, t.email,
         t.phone, t.address, t.city, t.postal_code, t._file_id, t._line)
        is distinct from
-       (excluded.customer_number, excluded.first_name, excluded.last_name, excluded.marital_status,
-        excluded.gender, excluded.create_date, excluded.email, excluded.phone, excluded.address,
-        excluded.city, excluded.postal_code, excluded._file_id, excluded._line);
+       (w.customer_number, w.first_name, w.last_name, w.marital_status, w.gender, w.create_date, w.email,
+        w.phone, w.address, w.city, w.postal_code, w._file_id, w._line);
+
+insert into silver.customers (customer_id, customer_number, first_name, last_name, marital_status, gender, create_date,
+                              email, phone, address, city, postal_code, quality_score, _file_id, _line, _run_id)
+select w.customer_id, w.customer_number, w.first_name, w.last_name, w.marital_status, w.gender, w.create_date,
+       w.email, w.phone, w.address, w.city, w.postal_code,
+       meta.customer_quality(w.first_name, w.last_name, w.email, w.phone, w.address, w.city, w.postal_code),
+       w._file_id, w._line, meta.ctx_run_id()
+  from customer_winners w
+ where not exists (select 1 from silver.customers t where t.customer_id = w.customer_id);
 
 -- Gold reads this table next in another transaction: give the planner its new size.
 analyze silver.customers (customer_id, customer_number, _run_id);
