@@ -33,14 +33,19 @@ select meta.ctx_run_id(), s._file_id, 'erp_cust_az12', s._line, 'silver',
  where s.cid_clean is null or s.cid_clean = '' or s.rn > 1
 on conflict (file_id, line, stage, rule) do nothing;
 
-insert into silver.erp_customers as t (cid, birthdate, gender, _file_id, _line, _run_id)
+-- Update and insert apart, not INSERT … ON CONFLICT (see sales.sql).
+update silver.erp_customers t
+   set birthdate = s.birthdate, gender = s.gender, _file_id = s._file_id, _line = s._line,
+       _run_id = meta.ctx_run_id(), _updated_at = now()
+  from ranked_erp_customers s
+ where s.rn = 1 and t.cid = s.cid_clean
+   and (t.birthdate, t.gender) is distinct from (s.birthdate, s.gender);
+
+insert into silver.erp_customers (cid, birthdate, gender, _file_id, _line, _run_id)
 select s.cid_clean, s.birthdate, s.gender, s._file_id, s._line, meta.ctx_run_id()
   from ranked_erp_customers s
  where s.cid_clean <> '' and s.rn = 1
-on conflict (cid) do update
-   set birthdate = excluded.birthdate, gender = excluded.gender, _file_id = excluded._file_id,
-       _line = excluded._line, _run_id = excluded._run_id, _updated_at = now()
- where (t.birthdate, t.gender) is distinct from (excluded.birthdate, excluded.gender);
+   and not exists (select 1 from silver.erp_customers t where t.cid = s.cid_clean);
 
 -- Gold reads this table next in another transaction: give the planner its new size.
 analyze silver.erp_customers (cid, _run_id);

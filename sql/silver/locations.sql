@@ -26,14 +26,17 @@ select meta.ctx_run_id(), s._file_id, 'erp_loc_a101', s._line, 'silver',
  where s.cid_clean is null or s.cid_clean = '' or s.rn > 1
 on conflict (file_id, line, stage, rule) do nothing;
 
-insert into silver.locations as t (cid, country, _file_id, _line, _run_id)
+-- Update and insert apart, not INSERT … ON CONFLICT (see sales.sql).
+update silver.locations t
+   set country = s.country, _file_id = s._file_id, _line = s._line, _run_id = meta.ctx_run_id(), _updated_at = now()
+  from stg_locations s
+ where s.rn = 1 and t.cid = s.cid_clean and t.country is distinct from s.country;
+
+insert into silver.locations (cid, country, _file_id, _line, _run_id)
 select s.cid_clean, s.country, s._file_id, s._line, meta.ctx_run_id()
   from stg_locations s
  where s.cid_clean <> '' and s.rn = 1
-on conflict (cid) do update
-   set country = excluded.country, _file_id = excluded._file_id, _line = excluded._line,
-       _run_id = excluded._run_id, _updated_at = now()
- where t.country is distinct from excluded.country;
+   and not exists (select 1 from silver.locations t where t.cid = s.cid_clean);
 
 -- Gold reads this table next in another transaction: give the planner its new size.
 analyze silver.locations (cid, _run_id);
