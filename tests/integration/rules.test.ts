@@ -241,7 +241,9 @@ describe('day 2 and 3: incremental runs', () => {
     expect(await one('select sales_amount from gold.agg_monthly_sales where year_month = 202206')).toEqual({ sales_amount: 205 });
     expect(await one('select total_sales from gold.customer_sales where customer_id = 1')).toEqual({ total_sales: 205 + 70 });
     // A line whose customer does not exist yet: kept, without a customer key, and counted.
-    expect(await one("select customer_key from gold.fact_sales where order_number = 'SO30'")).toEqual({ customer_key: null });
+    expect(await one("select customer_key, quantity from gold.fact_sales where order_number = 'SO30'")).toEqual({ customer_key: null, quantity: 2 });
+    // SO30 came twice in the file: the later line wins, the earlier one is quarantined.
+    expect(await q("select line, rule from quarantine.rejects where run_id = $1", [day4.runId])).toEqual([{ line: 3, rule: 'sales.superseded' }]);
     expect(day4.checks.find((c) => c.name === 'facts_have_dimensions')!.detail).toMatchObject({ unmatchedCustomer: 2 });
   });
 
@@ -250,7 +252,7 @@ describe('day 2 and 3: incremental runs', () => {
     expect(day5.status, day5.message ?? '').toBe('succeeded');
     const key = (await one<{ k: number }>('select customer_key as k from gold.dim_customers where customer_id = 7 and is_current')).k;
     expect(await one("select customer_key from gold.fact_sales where order_number = 'SO30'")).toEqual({ customer_key: key });
-    expect(await one('select total_orders, total_sales from gold.customer_sales where customer_id = 7')).toEqual({ total_orders: 1, total_sales: 35 });
+    expect(await one('select total_orders, total_sales from gold.customer_sales where customer_id = 7')).toEqual({ total_orders: 1, total_sales: 70 });
     expect(day5.checks.every((c) => c.passed)).toBe(true);
   });
 
