@@ -256,6 +256,20 @@ describe('day 2 and 3: incremental runs', () => {
     expect(day5.checks.every((c) => c.passed)).toBe(true);
   });
 
+  it('the database refuses a second current version and overlapping validity ranges', async () => {
+    const cols = `customer_id, country, marital_status, gender, valid_from, valid_to, is_current, attr_hash`;
+    await expect(t.rt.pool.query(`insert into gold.dim_customers (${cols}) values (1, 'x', 'n/a', 'n/a', '2030-01-01', null, true, 'h')`)).rejects.toThrow(
+      /dim_customers_one_current/,
+    );
+    await expect(
+      t.rt.pool.query(`insert into gold.dim_customers (${cols}) values (1, 'x', 'n/a', 'n/a', '2024-07-01', '2024-07-05', false, 'h')`),
+    ).rejects.toThrow(/two versions of customer 1 overlap in validity/);
+    await expect(t.rt.pool.query(`update gold.dim_customers set valid_from = '2024-06-01' where customer_id = 1 and is_current`)).rejects.toThrow(
+      /overlap in validity/,
+    );
+    expect(await one('select count(*)::int as n from gold.dim_customers where customer_id = 1')).toEqual({ n: 2 });
+  });
+
   it('running the same files again is a no-op and says so', async () => {
     const before = await one('select (select count(*) from gold.fact_sales)::int as f, (select count(*) from gold.dim_customers)::int as d, (select count(*) from bronze.crm_cust_info)::int as b');
     const again = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day1'), asOf: '2024-07-02', workers: 1 });
