@@ -1,8 +1,8 @@
 -- 003_bronze.sql
 -- Purpose: one append-only table per source. Source values stay raw text (the source is untrusted;
 -- silver types them); lineage columns say which run, file and line each row came from.
--- _run_id and _file_id are filled by column defaults from the loader's transaction settings;
--- _line comes in the COPY data (see src/ingest/line-prefixer.ts). BRIN on _file_id: silver reads
+-- _run_id, _file_id and _line come in the COPY data: the loader writes them before every record
+-- as it streams (src/ingest/line-prefixer.ts); per-row defaults cost more. BRIN on _file_id: silver reads
 -- a run's rows by file, and file ids grow with time, so the index stays tiny and COPY stays fast.
 
 create table bronze.crm_cust_info (
@@ -19,8 +19,8 @@ create table bronze.crm_cust_info (
   cst_city             text,
   cst_postal_code      text,
   _extra               jsonb,
-  _run_id              bigint not null default current_setting('metalayer.run_id')::bigint,
-  _file_id             bigint not null default current_setting('metalayer.file_id')::bigint,
+  _run_id              bigint not null,
+  _file_id             bigint not null,
   _line                bigint not null,
   _ingested_at         timestamptz not null default now()
 );
@@ -35,8 +35,8 @@ create table bronze.crm_prd_info (
   prd_start_dt         text,
   prd_end_dt           text,
   _extra               jsonb,
-  _run_id              bigint not null default current_setting('metalayer.run_id')::bigint,
-  _file_id             bigint not null default current_setting('metalayer.file_id')::bigint,
+  _run_id              bigint not null,
+  _file_id             bigint not null,
   _line                bigint not null,
   _ingested_at         timestamptz not null default now()
 );
@@ -53,8 +53,8 @@ create table bronze.crm_sales_details (
   sls_quantity         text,
   sls_price            text,
   _extra               jsonb,
-  _run_id              bigint not null default current_setting('metalayer.run_id')::bigint,
-  _file_id             bigint not null default current_setting('metalayer.file_id')::bigint,
+  _run_id              bigint not null,
+  _file_id             bigint not null,
   _line                bigint not null,
   _ingested_at         timestamptz not null default now()
 );
@@ -65,8 +65,8 @@ create table bronze.erp_cust_az12 (
   bdate                text,
   gen                  text,
   _extra               jsonb,
-  _run_id              bigint not null default current_setting('metalayer.run_id')::bigint,
-  _file_id             bigint not null default current_setting('metalayer.file_id')::bigint,
+  _run_id              bigint not null,
+  _file_id             bigint not null,
   _line                bigint not null,
   _ingested_at         timestamptz not null default now()
 );
@@ -76,8 +76,8 @@ create table bronze.erp_loc_a101 (
   cid                  text,
   cntry                text,
   _extra               jsonb,
-  _run_id              bigint not null default current_setting('metalayer.run_id')::bigint,
-  _file_id             bigint not null default current_setting('metalayer.file_id')::bigint,
+  _run_id              bigint not null,
+  _file_id             bigint not null,
   _line                bigint not null,
   _ingested_at         timestamptz not null default now()
 );
@@ -89,8 +89,8 @@ create table bronze.erp_px_cat_g1v2 (
   subcat               text,
   maintenance          text,
   _extra               jsonb,
-  _run_id              bigint not null default current_setting('metalayer.run_id')::bigint,
-  _file_id             bigint not null default current_setting('metalayer.file_id')::bigint,
+  _run_id              bigint not null,
+  _file_id             bigint not null,
   _line                bigint not null,
   _ingested_at         timestamptz not null default now()
 );

@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Readable, Transform } from 'node:stream';
 import { copyIn } from '../db/copy';
-import { setRunContext } from '../db/run-context';
 import { isRetryable } from '../errors/classify';
 import { ByteRange } from './byte-range';
 import { bronzeCopySql } from './bronze-copy-sql';
@@ -52,11 +51,11 @@ export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: Chun
   // Claim the chunk: the row lock makes a concurrent duplicate wait, then find it loaded.
   const claim = await client.query(loadSql('queries/claim_chunk.sql'), [ref.fileId, ref.chunkIndex]);
   if (claim.rowCount === 0) return { skipped: true, path: 'none', rowsRead: 0, rowsLoaded: 0, rowsRejected: 0 };
-  await setRunContext(client, { runId: ref.runId, fileId: ref.fileId });
 
   const known = file.columns.filter((c): c is string => c !== null);
   const extras = file.columns.flatMap((c, index) => (c === null ? [{ index, name: file.header[index]! }] : []));
   const copySql = bronzeCopySql(file.source, known, extras.length > 0);
+  const lineageHead = `${ref.runId},${ref.fileId},`;
   const started = Date.now();
   let result: ChunkResult | null = null;
   let fallback: string | undefined;
@@ -67,7 +66,7 @@ export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: Chun
   else {
     await client.query('savepoint ml_fast');
     try {
-      const prefixer = new LinePrefixer(range.firstLine);
+      const prefixer = new LinePrefixer(range.firstLine, lineageHead);
       const loaded = await copyIn(client, copySql, through(chunkStream(file.path, range), prefixer));
       if (loaded !== range.records) throw new CountMismatch(`COPY loaded ${loaded} rows, the chunk has ${range.records}`);
       await client.query('release savepoint ml_fast');
@@ -84,6 +83,7 @@ export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: Chun
       firstLine: range.firstLine,
       width: file.columns.length,
       copySql,
+      lineageHead,
       extras: extras.length > 0 ? extras : null,
     });
     rejects = rows.rejects;

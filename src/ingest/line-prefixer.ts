@@ -15,9 +15,13 @@ export class LinePrefixer extends Transform {
   private endLines = new Int32Array(1024);
   records = 0;
 
-  constructor(firstLine: number) {
+  /** Constant fields written before the line number on every record (e.g. `run,file,`). */
+  private readonly head: Buffer;
+
+  constructor(firstLine: number, head: string = '') {
     super();
     this.line = firstLine;
+    this.head = Buffer.from(head, 'latin1');
   }
 
   override _transform(buf: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -28,8 +32,8 @@ export class LinePrefixer extends Transform {
       this.endLines[count] = lines;
       count++;
     });
-    // 20 digits + comma is the widest prefix; at most one prefix per record start.
-    const out = Buffer.allocUnsafe(buf.length + (count + 1) * 21);
+    // The head, 20 digits and a comma is the widest prefix; at most one prefix per record start.
+    const out = Buffer.allocUnsafe(buf.length + (count + 1) * (this.head.length + 21));
     let o = 0;
     let from = 0;
     if (this.atRecordStart && buf.length > 0) o = this.writePrefix(out, o);
@@ -53,6 +57,7 @@ export class LinePrefixer extends Transform {
 
   /** Writes `line,` as ASCII digits, right to left into its exact width: no allocation per record. */
   private writePrefix(out: Buffer, o: number): number {
+    o += this.head.copy(out, o);
     let v = this.line;
     let width = 1;
     for (let p = 10; p <= v; p *= 10) width++;

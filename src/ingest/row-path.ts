@@ -21,7 +21,7 @@ export interface RowPathResult {
 
 interface GoodRow {
   line: number;
-  /** The row as one CSV line, `_line` first, LF-terminated. */
+  /** The row as one CSV line, lineage first, LF-terminated. */
   csv: Buffer;
   raw: Buffer;
 }
@@ -38,7 +38,14 @@ const BATCH_BYTES = 4 << 20;
 export async function loadRowByRow(
   client: pg.ClientBase,
   data: Readable,
-  opts: { firstLine: number; width: number; copySql: string; extras: { index: number; name: string }[] | null },
+  opts: {
+    firstLine: number;
+    width: number;
+    copySql: string;
+    /** `run,file,` written before each record's line number (see bronzeCopySql). */
+    lineageHead: string;
+    extras: { index: number; name: string }[] | null;
+  },
 ): Promise<RowPathResult> {
   const schema = rowSchema(opts.width);
   const rejects: Reject[] = [];
@@ -63,8 +70,8 @@ export async function loadRowByRow(
     // Re-serialised when COPY would read the raw bytes differently (a stray quote, extra columns).
     const csv =
       opts.extras || rec.badQuotes
-        ? serialize(rec.line, verdict.fields, opts.extras ?? [])
-        : Buffer.concat([Buffer.from(`${rec.line},`), body, NL]);
+        ? serialize(`${opts.lineageHead}${rec.line}`, verdict.fields, opts.extras ?? [])
+        : Buffer.concat([Buffer.from(`${opts.lineageHead}${rec.line},`), body, NL]);
     batch.push({ line: rec.line, csv, raw: body });
     batchBytes += csv.length;
     if (batch.length >= BATCH_ROWS || batchBytes >= BATCH_BYTES) await flush();
@@ -97,9 +104,9 @@ async function copyIsolating(client: pg.ClientBase, copySql: string, rows: GoodR
 }
 
 /** Re-serialises a parsed row: known fields quoted, then `_extra` as JSON when the file has unknown columns. */
-function serialize(line: number, fields: string[], extras: { index: number; name: string }[]): Buffer {
+function serialize(lineage: string, fields: string[], extras: { index: number; name: string }[]): Buffer {
   const extraIdx = new Set(extras.map((e) => e.index));
-  const out: string[] = [String(line)];
+  const out: string[] = [lineage];
   fields.forEach((f, i) => {
     if (!extraIdx.has(i)) out.push(quote(f));
   });

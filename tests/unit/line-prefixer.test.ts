@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LinePrefixer } from '../../src/ingest/line-prefixer';
 
-async function prefix(parts: string[], firstLine: number): Promise<{ text: string; records: number }> {
-  const p = new LinePrefixer(firstLine);
+async function prefix(parts: string[], firstLine: number, head = ''): Promise<{ text: string; records: number }> {
+  const p = new LinePrefixer(firstLine, head);
   const out: Buffer[] = [];
   for await (const b of Readable.from(parts.map((s) => Buffer.from(s))).pipe(p)) out.push(b as Buffer);
   return { text: Buffer.concat(out).toString('utf8'), records: p.records };
@@ -26,6 +26,11 @@ describe('LinePrefixer', () => {
     const r = await prefix(['1,a\r\n', '2,b\r\n'], 2);
     expect(r.text).toBe('2,1,a\r\n3,2,b\r\n');
     expect(r.records).toBe(2);
+  });
+
+  it('writes the constant lineage head before every line number', async () => {
+    const r = await prefix(['a\nb', '\nc\n'], 9, '7,42,');
+    expect(r.text).toBe('7,42,9,a\n7,42,10,b\n7,42,11,c\n');
   });
 
   it('writes large line numbers correctly', async () => {
