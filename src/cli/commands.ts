@@ -10,7 +10,7 @@ import { QUEUES, isQueueName, type QueueName } from '../queue/names';
 import { openRuntime } from '../runtime';
 import { startWorkers } from '../../workers/start-workers';
 import { formatSummary } from './print-summary';
-import { isoDate, positiveInt } from './main';
+import { isoDate, positiveInt } from './arguments';
 
 type SetExit = (code: number) => void;
 

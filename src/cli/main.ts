@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { MetaLayerError } from '../errors/metalayer-error';
 import { redact } from '../errors/redact';
 import { registerCommands } from './commands';
@@ -25,15 +25,3 @@ export async function main(argv: string[]): Promise<number> {
     return err instanceof MetaLayerError && !err.retryable ? 2 : 1;
   }
 }
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-  return n;
-}
-
-export function isoDate(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date YYYY-MM-DD');
-  return value;
-}
-

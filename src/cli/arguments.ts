@@ -1,0 +1,13 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Option parsers shared by the commands: a bad value is refused with a message, before any work. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+}
+
+export function isoDate(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date YYYY-MM-DD');
+  return value;
+}
