@@ -7,7 +7,8 @@
  *   1. baseline: the same files, split into the same chunks, loaded by raw `psql \copy` into tables
  *      of bronze's column types (text), with the same parallelism as MetaLayer's bronze;
  *   2. MetaLayer: the full pipeline with N separate worker processes (one bronze job at a time each),
- *      for each N of --workers.
+ *      for each N of --workers; then the next day's files (1 % changed customers, 1 % new order
+ *      lines) on the warehouse just built, as a share of the full run.
  * Prints rows, seconds and rows/s per layer, bronze ÷ baseline, peak RSS per worker process,
  * queue overhead, machine facts; writes them to bench/results/<timestamp>.json.
  */
@@ -24,6 +25,7 @@ import { generate } from '../src/generate/generator';
 import { planFile } from '../src/ingest/file-plan';
 import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
+import { writeIncrementalDay } from './incremental-day';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
@@ -103,6 +105,10 @@ interface WorkerProc {
   exited: Promise<number | null>;
 }
 
+function customersOf(dir: string): number {
+  return JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')).customers as number;
+}
+
 function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerProc> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), 'worker', '--concurrency', '1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -141,13 +147,23 @@ async function metalayer(dir: string, workers: number) {
   const started = performance.now();
   const summary = JSON.parse(await cli(['run', '--input', dir, '--as-of', AS_OF, '--json'], { ...env, LOG_LEVEL: 'warn' })) as RunSummary;
   const wallSeconds = (performance.now() - started) / 1000;
+  // The next day: 1 % changed customers and 1 % new order lines, on the warehouse just built.
+  const dayDir = path.join(ROOT, 'bench/data', `incremental-${path.basename(dir)}`);
+  const day = await writeIncrementalDay(dir, dayDir, customersOf(dir), '2025-07-01');
+  const incStarted = performance.now();
+  const inc = JSON.parse(await cli(['run', '--input', dayDir, '--as-of', '2025-07-01', '--json'], { ...env, LOG_LEVEL: 'warn' })) as RunSummary;
+  const incrementalSeconds = (performance.now() - incStarted) / 1000;
   for (const p of procs) p.peakRssMb = peakRssMb(p.child.pid!);
   for (const p of procs) p.child.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exited));
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const jobs = (
-    await client.query(`select coalesce((select sum(ms) from meta.chunks), 0) + coalesce((select sum(ms) from meta.steps), 0) as ms`)
+    await client.query(
+      `select coalesce((select sum(ms) from meta.chunks where loaded_by_run = $1), 0)
+            + coalesce((select sum(ms) from meta.steps where run_id = $1), 0) as ms`,
+      [summary.runId],
+    )
   ).rows[0].ms as number;
   await client.end();
   const layer = (l: 'bronze' | 'silver' | 'gold') => ({
@@ -164,6 +180,14 @@ async function metalayer(dir: string, workers: number) {
     peakRssMb: procs.map((p) => Math.round(p.peakRssMb)),
     // Time the run spent outside job handlers, per worker: queueing, scheduling, waiting on the flow.
     queueOverheadSeconds: Math.max(0, wallSeconds - Number(jobs) / 1000 / workers),
+    incremental: {
+      changedCustomers: day.customers,
+      newOrderLines: day.orderLines,
+      status: inc.status,
+      wallSeconds: incrementalSeconds,
+      shareOfFullRun: incrementalSeconds / wallSeconds,
+      layers: { bronze: inc.layers.bronze.ms / 1000, silver: inc.layers.silver.ms / 1000, gold: inc.layers.gold.ms / 1000 },
+    },
   };
 }
 
@@ -193,6 +217,12 @@ async function main(): Promise<void> {
         `bronze ${ml.layers.bronze.seconds.toFixed(2)} s (${Math.round(ml.layers.bronze.rowsPerSecond).toLocaleString()} rows/s, ${ratio.toFixed(2)} × baseline), ` +
         `silver ${ml.layers.silver.seconds.toFixed(1)} s, gold ${ml.layers.gold.seconds.toFixed(1)} s; peak RSS ${ml.peakRssMb.join(', ')} MB; ` +
         `queue overhead ${ml.queueOverheadSeconds.toFixed(1)} s`,
+    );
+    const inc = ml.incremental;
+    console.log(
+      `  next day (${inc.changedCustomers.toLocaleString()} changed customers, ${inc.newOrderLines.toLocaleString()} new order lines): ` +
+        `${inc.status}, ${inc.wallSeconds.toFixed(1)} s = ${(inc.shareOfFullRun * 100).toFixed(1)} % of the full run ` +
+        `(bronze ${inc.layers.bronze.toFixed(1)} s, silver ${inc.layers.silver.toFixed(1)} s, gold ${inc.layers.gold.toFixed(1)} s)`,
     );
     results.push({ workers: n, baseline: base, metalayer: ml, bronzeRatio: ratio });
   }

@@ -1,0 +1,36 @@
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/**
+ * The next day's exports for the incremental benchmark: 1 % of the customers changed (a new
+ * name and a newer create date, so silver takes them and gold versions them) and new order
+ * lines amounting to 1 % of the existing ones, for existing customers and products.
+ */
+export async function writeIncrementalDay(dataset: string, out: string, customers: number, asOf: string): Promise<{ customers: number; orderLines: number }> {
+  mkdirSync(out, { recursive: true });
+  const header = 'cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date,cst_email,cst_phone,cst_address,cst_city,cst_postal_code';
+  const cust: string[] = [header];
+  for (let i = 0; i < customers; i += 100) {
+    const id = 11000 + i;
+    cust.push(`${id},AW${String(id).padStart(8, '0')},Changed,Customer${i},M,F,${asOf},c${id}@example.com,206.555.0100,1 Lake Drive,Seattle,98101`);
+  }
+  writeFileSync(path.join(out, 'cust_info_day2.csv'), `${cust.join('\n')}\n`);
+
+  const products = new Set<string>();
+  let lines = 0;
+  const reader = createInterface({ input: createReadStream(path.join(dataset, 'source_crm', 'sales_details.csv')) });
+  for await (const line of reader) {
+    if (lines++ > 0 && products.size < 200) products.add(line.split(',')[1]!);
+  }
+  const productList = [...products];
+  const day = asOf.replace(/-/g, '');
+  const sales: string[] = ['sls_ord_num,sls_prd_key,sls_cust_id,sls_order_dt,sls_ship_dt,sls_due_dt,sls_sales,sls_quantity,sls_price'];
+  const newLines = Math.floor((lines - 1) / 100);
+  for (let k = 0; k < newLines; k++) {
+    const customer = 11000 + ((k * 7919) % customers);
+    sales.push(`SD${k},${productList[k % productList.length]},${customer},${day},${day},${day},20,2,10`);
+  }
+  writeFileSync(path.join(out, 'sales_details_day2.csv'), `${sales.join('\n')}\n`);
+  return { customers: cust.length - 1, orderLines: newLines };
+}
