@@ -5,9 +5,10 @@ import { failRun } from './finish-run';
 
 /**
  * Waits until the run's gold job (the root of its flow) completes or fails. A failed child fails
- * the root (failParentOnFailure), so this never waits on a run that cannot finish.
+ * the root (failParentOnFailure), so this never waits on a run that cannot finish. Returns
+ * 'timeout' when timeoutMs passed first: the run goes on in the workers and is not marked failed.
  */
-export async function waitForRun(rt: Runtime, runId: number, flowJobId: string, timeoutMs?: number): Promise<void> {
+export async function waitForRun(rt: Runtime, runId: number, flowJobId: string, timeoutMs?: number): Promise<'finished' | 'timeout'> {
   const connection = createRedis(rt.config.redisUrl);
   const events = new QueueEvents('gold', { connection, prefix: rt.config.queuePrefix });
   const queueConnection = createRedis(rt.config.redisUrl);
@@ -17,8 +18,12 @@ export async function waitForRun(rt: Runtime, runId: number, flowJobId: string, 
     const job = await Job.fromId(queue, flowJobId);
     if (!job) throw new Error(`the gold job ${flowJobId} of run ${runId} is gone from Redis`);
     await job.waitUntilFinished(events, timeoutMs);
+    return 'finished';
   } catch (err) {
-    await failRun(rt.pool, runId, (err as Error).message);
+    const message = (err as Error).message;
+    if (timeoutMs !== undefined && /timed out before finishing/.test(message)) return 'timeout';
+    await failRun(rt.pool, runId, message);
+    return 'finished';
   } finally {
     await events.close();
     await queue.close();

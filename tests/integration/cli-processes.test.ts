@@ -91,6 +91,14 @@ describe('metalayer CLI', () => {
     expect(badDate.stderr).toMatch(/expected a date YYYY-MM-DD/);
   });
 
+  it('run --timeout with no worker serving the queues stops waiting, leaves the run running, exits 1', async () => {
+    const dir = path.join(t.tmp, 'waiting');
+    await cli(['generate', '--out', dir, '--customers', '50', '--seed', '99', '--as-of', '2025-03-31']);
+    const r = await cli(['run', '--input', dir, '--as-of', '2025-03-31', '--timeout', '1', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).status).toBe('running');
+  });
+
   it('migrate is safe when several processes run it at once', async () => {
     const results = await Promise.all([cli(['migrate']), cli(['migrate']), migrate(t.databaseUrl)]);
     expect(results[0].code).toBe(0);
