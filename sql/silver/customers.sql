@@ -19,7 +19,7 @@ select b.*,
                                                        as marital_status,
        case upper(btrim(b.cst_gndr)) when 'F' then 'Female' when 'M' then 'Male' else 'n/a' end
                                                        as gender,
-       coalesce(cc.day, case when cc.day is null and b.cst_create_date is not null then meta.try_date(b.cst_create_date) end)
+       coalesce(cc.day, meta.try_date(b.cst_create_date))
                                                        as create_date,
        meta.email_text(b.cst_email)                    as email_text,   -- validated in the upsert
        meta.phone_digits(b.cst_phone)                  as phone_digits, -- (once per row, from the column)

@@ -15,7 +15,7 @@ select b.*,
   from bronze.erp_cust_az12 b
   join run_files_in rf on rf.file_id = b._file_id
   left join meta.calendar c on c.iso = b.bdate  -- dates by lookup (migration 006)
-  cross join lateral (select coalesce(c.day, case when c.day is null and b.bdate is not null then meta.try_date(b.bdate) end) as birthdate) bd;
+  cross join lateral (select coalesce(c.day, meta.try_date(b.bdate)) as birthdate) bd;
 analyze stg_erp_customers (cid_clean);  -- only the columns joins and filters use: cheaper
 
 create temp table ranked_erp_customers on commit drop as
