@@ -1,12 +1,12 @@
 import { withTransaction } from '../src/db/pool';
 import { sourceByName } from '../src/contracts/retail';
 import { ConfigError } from '../src/errors/config-error';
-import { loadChunk } from '../src/ingest/bronze-loader';
+import { loadChunk, type ChunkResult } from '../src/ingest/bronze-loader';
 import { BronzePayload } from '../src/queue/payloads';
 import type { JobKind } from './job-kind';
 
 /** Loads one chunk of one file into bronze (see src/ingest/bronze-loader.ts). */
-export const bronzeJob: JobKind<typeof BronzePayload> = {
+export const bronzeJob: JobKind<typeof BronzePayload, ChunkResult & { source: string }> = {
   queue: 'bronze',
   schema: BronzePayload,
   async handler(rt, p) {
@@ -19,7 +19,7 @@ export const bronzeJob: JobKind<typeof BronzePayload> = {
     const row = rows[0];
     if (!row) throw new ConfigError(`chunk ${p.chunkIndex} of file ${p.fileId} is not in meta.chunks`);
     if (!sourceByName(row.source)) throw new ConfigError(`file ${p.fileId} has unknown source ${row.source}`);
-    return withTransaction(rt.pool, (client) =>
+    const result = await withTransaction(rt.pool, (client) =>
       loadChunk(
         client,
         { runId: p.runId, fileId: p.fileId, chunkIndex: p.chunkIndex },
@@ -27,5 +27,13 @@ export const bronzeJob: JobKind<typeof BronzePayload> = {
         { start: row.byte_start, end: row.byte_end, firstLine: row.first_line, records: row.records, needsRowPath: row.needs_row_path },
       ),
     );
+    return { ...result, source: row.source as string };
+  },
+  rowCounts: (result) => {
+    return [
+      { source: result.source, layer: 'bronze', outcome: 'read', n: result.rowsRead },
+      { source: result.source, layer: 'bronze', outcome: 'loaded', n: result.rowsLoaded },
+      { source: result.source, layer: 'bronze', outcome: 'rejected', n: result.rowsRejected },
+    ];
   },
 };

@@ -1,16 +1,22 @@
 import { RETAIL_SOURCES } from '../src/contracts/retail';
 import { ConfigError } from '../src/errors/config-error';
-import { runSilverStep } from '../src/pipeline/steps';
+import { StepError } from '../src/errors/step-error';
+import { notReadyMessage, readRunReadiness, silverIsReady } from '../src/pipeline/readiness';
+import { runSilverStep, type StepResult } from '../src/pipeline/steps';
 import { SilverPayload } from '../src/queue/payloads';
 import type { JobKind } from './job-kind';
 
-/** Cleans one entity of a run into silver (sql/silver/<entity>.sql). */
-export const silverJob: JobKind<typeof SilverPayload> = {
+/** Cleans one entity of a run into silver (sql/silver/<entity>.sql), once its chunks are all loaded. */
+export const silverJob: JobKind<typeof SilverPayload, StepResult & { source: string }> = {
   queue: 'silver',
   schema: SilverPayload,
   async handler(rt, p) {
     const source = RETAIL_SOURCES.find((s) => s.entity === p.entity);
     if (!source) throw new ConfigError(`no source feeds silver entity ${p.entity}`);
-    return runSilverStep(rt.pool, rt.config.stepWorkMem, p.runId, p.entity, source.name);
+    const readiness = await readRunReadiness(rt.pool, p.runId);
+    if (!silverIsReady(readiness, p.entity)) throw new StepError(notReadyMessage(p.runId, `silver ${p.entity}`, readiness));
+    const result = await runSilverStep(rt.pool, rt.config.stepWorkMem, p.runId, p.entity, source.name);
+    return { ...result, source: source.name };
   },
+  rowCounts: (result) => [{ source: result.source, layer: 'silver', outcome: 'changed', n: result.rows }],
 };

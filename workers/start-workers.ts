@@ -3,9 +3,11 @@ import { createRedis } from '../src/queue/connection';
 import type { QueueName } from '../src/queue/names';
 import { isRetryable } from '../src/errors/classify';
 import { redact } from '../src/errors/redact';
+import type { WorkerMetrics } from '../src/metrics/metrics';
 import { failRun } from '../src/pipeline/finish-run';
 import type { Runtime } from '../src/runtime';
 import { handlersByQueue } from './registry';
+import { createParentResumer } from './resume-parent';
 
 export interface WorkerGroup {
   workers: Worker[];
@@ -16,10 +18,13 @@ export interface WorkerGroup {
 /**
  * Starts one BullMQ Worker per queue in this process. Payloads are parsed by zod before any work;
  * an error that retrying cannot fix becomes UnrecoverableError, so it never burns retries; a job's
- * final failure fails its run in meta.runs.
+ * final failure fails its run in meta.runs. With metrics, every job is timed and counted.
  */
-export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurrency: number }): WorkerGroup {
+export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurrency: number; metrics?: WorkerMetrics }): WorkerGroup {
   const handlers = handlersByQueue();
+  const { metrics } = opts;
+  const resumerConnection = createRedis(rt.config.redisUrl);
+  const resumer = createParentResumer(rt, resumerConnection);
   const workers = opts.queues.map((queue) => {
     const kind = handlers.get(queue)!;
     const connection = createRedis(rt.config.redisUrl);
@@ -29,18 +34,23 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
         const parsed = kind.schema.safeParse(job.data);
         if (!parsed.success) throw new UnrecoverableError(`invalid ${queue} payload: ${parsed.error.message}`);
         const log = rt.logger.child({ runId: (job.data as { runId?: number }).runId, queue, jobId: job.id });
-        const started = Date.now();
+        const stopTimer = metrics?.jobDuration.startTimer({ queue });
         try {
           const result = await kind.handler(rt, parsed.data, job);
-          log.debug({ ms: Date.now() - started, result }, 'job done');
+          stopTimer?.({ outcome: 'completed' });
+          if (metrics) for (const c of kind.rowCounts(result)) metrics.rows.inc({ source: c.source, layer: c.layer, outcome: c.outcome }, c.n);
+          log.debug({ result }, 'job done');
           return result;
         } catch (err) {
           const message = redact((err as Error).message);
+          const willRetry = isRetryable(err) && !(err instanceof UnrecoverableError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+          stopTimer?.({ outcome: willRetry ? 'retried' : 'failed' });
+          if (willRetry) metrics?.retries.inc({ queue });
           if (!isRetryable(err) && !(err instanceof UnrecoverableError)) {
             log.error({ err }, 'job failed permanently');
             throw new UnrecoverableError(message);
           }
-          log.warn({ err, attempt: job.attemptsMade + 1 }, 'job failed; will retry');
+          log.warn({ err, attempt: job.attemptsMade + 1 }, willRetry ? 'job failed; will retry' : 'job failed; no attempts left');
           throw err;
         }
       },
@@ -55,6 +65,13 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
           rt.logger.error({ err: e, runId }, 'could not mark the run failed'),
         );
       }
+    });
+    worker.on('completed', (job) => {
+      resumer.resume(job).catch((err) => rt.logger.error({ err, queue, jobId: job.id }, 'could not resume the parent job'));
+    });
+    worker.on('stalled', (jobId) => {
+      metrics?.stalled.inc({ queue });
+      rt.logger.warn({ queue, jobId }, 'stalled job moved back to wait (its worker died or lost its lock)');
     });
     worker.on('error', (err) => rt.logger.error({ err, queue }, 'worker error'));
     return { worker, connection };
@@ -71,6 +88,8 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
           connection.disconnect();
         }),
       );
+      await resumer.close();
+      resumerConnection.disconnect();
     },
   };
 }

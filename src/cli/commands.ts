@@ -9,10 +9,14 @@ import { buildSummary } from '../pipeline/summary';
 import { QUEUES, isQueueName, type QueueName } from '../queue/names';
 import { openRuntime } from '../runtime';
 import { startWorkers } from '../../workers/start-workers';
+import { createWorkerMetrics } from '../metrics/metrics';
+import { serveMetrics } from '../metrics/serve-metrics';
+import { registerOperationsCommands } from './operations-commands';
+import { untilStopSignal } from './signals';
 import { formatSummary } from './print-summary';
-import { isoDate, positiveInt } from './arguments';
+import { isoDate, nonNegativeInt, positiveInt, type SetExit } from './arguments';
+import { wantsProgress, watchRunProgress, type ProgressWatch } from './progress';
 
-type SetExit = (code: number) => void;
 
 const today = (): string => new Date().toISOString().slice(0, 10);
 
@@ -47,20 +51,25 @@ export function registerCommands(program: Command, setExit: SetExit): void {
     .description('one pipeline run over the files in a folder; waits and prints a summary')
     .requiredOption('--input <dir>', 'folder with the source files (sub-folders included)')
     .option('--as-of <date>', 'business date of the run (SCD2 validity, birthdate rule)', isoDate, today())
-    .option('--workers <n>', 'also run N workers in this process (0: rely on `metalayer worker` processes)', positiveInt, 0)
+    .option('--workers <n>', 'also run N workers in this process (0: rely on `metalayer worker` processes)', nonNegativeInt, 0)
     .option('--json', 'print one JSON object instead of the readable summary')
     .option('--timeout <seconds>', 'give up waiting after this many seconds', positiveInt)
     .action(async (o: { input: string; asOf: string; workers: number; json?: boolean; timeout?: number }) => {
       const config = loadConfig();
       await migrate(config.databaseUrl);
       const rt = openRuntime(config, { poolSize: Math.max(config.poolSize, o.workers * 3 + 2) });
+      let progress: ProgressWatch | null = null;
       try {
         const summary = await runPipeline(rt, {
           inputDir: path.resolve(o.input),
           asOf: o.asOf,
           workers: o.workers,
           ...(o.timeout ? { timeoutMs: o.timeout * 1000 } : {}),
+          onStarted: (runId) => {
+            if (wantsProgress(o.json)) progress = watchRunProgress(rt.pool, runId);
+          },
         });
+        await (progress as ProgressWatch | null)?.stop();
         process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
         setExit(runExitCode(summary));
       } finally {
@@ -73,7 +82,8 @@ export function registerCommands(program: Command, setExit: SetExit): void {
     .description('a long-running worker process (stops gracefully on SIGTERM/SIGINT)')
     .option('--queues <list>', 'comma-separated queues to serve', QUEUES.join(','))
     .option('--concurrency <n>', 'jobs at once per queue', positiveInt)
-    .action(async (o: { queues: string; concurrency?: number }) => {
+    .option('--metrics-port <n>', 'port of this worker\'s /metrics (0: none; default METALAYER_METRICS_PORT or 9464)', nonNegativeInt)
+    .action(async (o: { queues: string; concurrency?: number; metricsPort?: number }) => {
       const config = loadConfig();
       const queues = o.queues.split(',').map((q) => q.trim());
       const bad = queues.filter((q) => !isQueueName(q));
@@ -81,17 +91,14 @@ export function registerCommands(program: Command, setExit: SetExit): void {
       await migrate(config.databaseUrl);
       const concurrency = o.concurrency ?? config.concurrency;
       const rt = openRuntime(config, { poolSize: Math.max(config.poolSize, concurrency * queues.length + 1) });
-      const group = startWorkers(rt, { queues: queues as QueueName[], concurrency });
-      rt.logger.info({ queues, concurrency, prefix: config.queuePrefix }, 'worker started');
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          rt.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'worker stopping: no new jobs; finishing active ones');
-          resolve();
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
+      const metrics = createWorkerMetrics();
+      const metricsPort = o.metricsPort ?? config.workerMetricsPort;
+      const endpoint = metricsPort > 0 ? await serveMetrics(metrics.registry, metricsPort) : null;
+      const group = startWorkers(rt, { queues: queues as QueueName[], concurrency, metrics });
+      rt.logger.info({ queues, concurrency, prefix: config.queuePrefix, metricsPort: endpoint?.port ?? null }, 'worker started');
+      await untilStopSignal(rt.logger, `worker stopping: no new jobs; finishing active ones (grace ${config.shutdownGraceMs} ms)`);
       await group.close();
+      await endpoint?.close();
       await rt.close();
       rt.logger.info('worker stopped');
     });
@@ -126,4 +133,6 @@ export function registerCommands(program: Command, setExit: SetExit): void {
         await rt.close();
       }
     });
+
+  registerOperationsCommands(program, setExit);
 }

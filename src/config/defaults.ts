@@ -15,6 +15,10 @@ export const DEFAULTS = {
   /** How long a SIGTERMed worker may finish its current job before it is released. */
   shutdownGraceMs: 30_000,
   logLevel: 'info',
+  /** A worker's /metrics port (Prometheus scrapes every replica there). */
+  workerMetricsPort: 9464,
+  /** `metalayer server`: Bull Board, /metrics, /healthz, /api. */
+  serverPort: 3000,
   /** work_mem of silver and gold steps: their sorts and hashes stay in memory instead of spilling. */
   stepWorkMem: '256MB',
   /** BullMQ job options shared by every job MetaLayer enqueues. */

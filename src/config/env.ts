@@ -17,6 +17,12 @@ const EnvSchema = z.object({
   METALAYER_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULTS.job.attempts),
   METALAYER_BACKOFF_MS: z.coerce.number().int().min(0).default(DEFAULTS.job.backoff.delay),
   METALAYER_STEP_WORK_MEM: z.string().regex(/^\d+(kB|MB|GB)$/, 'e.g. 256MB').default(DEFAULTS.stepWorkMem),
+  METALAYER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULTS.workerMetricsPort),
+  METALAYER_SERVER_PORT: z.coerce.number().int().min(1).max(65535).default(DEFAULTS.serverPort),
+  METALAYER_ADMIN_USER: z.string().min(1).optional(),
+  METALAYER_ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').optional(),
+  METALAYER_VIEWER_USER: z.string().min(1).optional(),
+  METALAYER_VIEWER_PASSWORD: z.string().min(8, 'at least 8 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
 });
 
@@ -31,6 +37,11 @@ export interface Config {
   jobAttempts: number;
   backoffMs: number;
   stepWorkMem: string;
+  /** Port of a worker's /metrics (0: none). */
+  workerMetricsPort: number;
+  serverPort: number;
+  /** Logins of `metalayer server`; none configured = no login, and the server binds to 127.0.0.1. */
+  users: { name: string; password: string; role: 'admin' | 'viewer' }[];
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -45,6 +56,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid environment: ${problems}. Fix the variables (see config/.env.example).`);
   }
   const e = parsed.data;
+  const users: Config['users'] = [];
+  for (const [role, name, password] of [
+    ['admin', e.METALAYER_ADMIN_USER, e.METALAYER_ADMIN_PASSWORD],
+    ['viewer', e.METALAYER_VIEWER_USER, e.METALAYER_VIEWER_PASSWORD],
+  ] as const) {
+    const prefix = `METALAYER_${role.toUpperCase()}`;
+    if ((name === undefined) !== (password === undefined)) throw new ConfigError(`invalid environment: set both ${prefix}_USER and ${prefix}_PASSWORD, or neither`);
+    if (name !== undefined && password !== undefined) users.push({ name, password, role });
+  }
+  if (users.length > 0 && !users.some((u) => u.role === 'admin')) {
+    throw new ConfigError('invalid environment: a viewer login needs an admin login too (METALAYER_ADMIN_USER and METALAYER_ADMIN_PASSWORD)');
+  }
+  if (users.length === 2 && users[0]!.name === users[1]!.name) throw new ConfigError('invalid environment: the admin and viewer users must differ');
   const config: Config = {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -56,6 +80,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobAttempts: e.METALAYER_JOB_ATTEMPTS,
     backoffMs: e.METALAYER_BACKOFF_MS,
     stepWorkMem: e.METALAYER_STEP_WORK_MEM,
+    workerMetricsPort: e.METALAYER_METRICS_PORT,
+    serverPort: e.METALAYER_SERVER_PORT,
+    users,
     logLevel: e.LOG_LEVEL,
   };
   if (env === process.env) cached = config;

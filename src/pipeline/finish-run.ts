@@ -24,11 +24,20 @@ export async function finishRun(pool: Pool, runId: number): Promise<void> {
   await pool.query('update meta.runs set summary = $2 where run_id = $1', [runId, JSON.stringify(summary)]);
 }
 
-/** Marks a run failed (a job failed for good); keeps the first failure's message. */
+/** Marks a run failed (a job failed for good); the first failure's message stays (later calls find it failed). */
 export async function failRun(pool: Pool, runId: number, message: string): Promise<void> {
   await pool.query(
-    `update meta.runs set status = 'failed', message = coalesce(message, $2), finished_at = coalesce(finished_at, now())
+    `update meta.runs set status = 'failed', message = $2, finished_at = coalesce(finished_at, now())
       where run_id = $1 and status in ('pending', 'running')`,
     [runId, redact(message)],
+  );
+}
+
+/** A failed run is being retried: running again, its old failure message cleared. */
+export async function markRunResumed(pool: Pool, runId: number, message: string): Promise<void> {
+  await pool.query(
+    `update meta.runs set status = 'running', message = $2, finished_at = null
+      where run_id = $1 and status in ('failed', 'partially_failed')`,
+    [runId, message],
   );
 }

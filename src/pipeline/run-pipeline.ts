@@ -11,6 +11,8 @@ export interface RunOptions {
   /** Workers to run in this process (0: other processes serve the queues). */
   workers: number;
   timeoutMs?: number;
+  /** Called once the run is recorded (before waiting), e.g. to draw progress. */
+  onStarted?: (runId: number) => void;
 }
 
 /** `metalayer run`: schedule a run, optionally serve it in-process, wait, and summarise it. */
@@ -18,6 +20,7 @@ export async function runPipeline(rt: Runtime, opts: RunOptions): Promise<RunSum
   const group = opts.workers > 0 ? startWorkers(rt, { queues: [...QUEUES], concurrency: opts.workers }) : null;
   try {
     const started = await startRun(rt, { inputDir: opts.inputDir, asOf: opts.asOf });
+    if (started.enqueued) opts.onStarted?.(started.runId);
     if (started.enqueued && started.flowJobId) await waitForRun(rt, started.runId, started.flowJobId, opts.timeoutMs);
     const summary = await buildSummary(rt.pool, started.runId);
     if (!summary) throw new Error(`run ${started.runId} vanished from meta.runs`);

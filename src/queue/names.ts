@@ -5,3 +5,9 @@ export type QueueName = (typeof QUEUES)[number];
 export function isQueueName(v: string): v is QueueName {
   return (QUEUES as readonly string[]).includes(v);
 }
+
+/** The queue of the scheduler's periodic ticks (served by `metalayer scheduler` processes only). */
+export const SCHEDULE_QUEUE = 'schedule';
+
+/** Every queue whose health /metrics reports. */
+export const MONITORED_QUEUES = [...QUEUES, SCHEDULE_QUEUE] as const;

@@ -33,6 +33,8 @@ export async function createTestEnv(tag: string, overrides: Record<string, strin
     METALAYER_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     METALAYER_BACKOFF_MS: '100',
+    // Worker processes of one test would share the default /metrics port; tests that scrape pick their own.
+    METALAYER_METRICS_PORT: '0',
     ...overrides,
   };
   const config = loadConfig(env);

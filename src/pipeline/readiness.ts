@@ -1,0 +1,42 @@
+import { RETAIL_SOURCES, SILVER_ENTITIES } from '../contracts/retail';
+import type { Pool } from '../db/pool';
+import { loadSql } from '../db/sql-files';
+
+export interface RunReadiness {
+  /** Chunks not yet loaded, per source, among the files this run loads. */
+  pendingChunks: Map<string, number>;
+  /** Silver entities whose step succeeded in this run. */
+  silverDone: Set<string>;
+}
+
+/**
+ * What the ledger and meta.steps say about a run. Silver and gold trust these tables, not the
+ * job graph: a job can be retried by hand (Bull Board) in any order, and must not run on
+ * incomplete input.
+ */
+export async function readRunReadiness(pool: Pool, runId: number): Promise<RunReadiness> {
+  const [chunks, steps] = await Promise.all([
+    pool.query<{ source: string; pending_chunks: number }>(loadSql('queries/run_readiness.sql'), [runId]),
+    pool.query<{ step: string }>(`select step from meta.steps where run_id = $1 and layer = 'silver' and status = 'succeeded'`, [runId]),
+  ]);
+  return {
+    pendingChunks: new Map(chunks.rows.map((r) => [r.source, r.pending_chunks])),
+    silverDone: new Set(steps.rows.map((r) => r.step)),
+  };
+}
+
+export function silverIsReady(r: RunReadiness, entity: string): boolean {
+  const source = RETAIL_SOURCES.find((s) => s.entity === entity);
+  return source !== undefined && (r.pendingChunks.get(source.name) ?? 0) === 0;
+}
+
+export function goldIsReady(r: RunReadiness): boolean {
+  return SILVER_ENTITIES.every((e) => r.silverDone.has(e));
+}
+
+/** The error text an operator reads when a step was started before its input was complete. */
+export function notReadyMessage(runId: number, what: string, r: RunReadiness): string {
+  const pending = [...r.pendingChunks].filter(([, n]) => n > 0).map(([s, n]) => `${s}: ${n} chunk(s) not loaded`);
+  const silver = SILVER_ENTITIES.filter((e) => !r.silverDone.has(e)).map((e) => `silver ${e} not done`);
+  return `${what} of run ${runId} cannot start: its input is incomplete (${[...pending, ...silver].join('; ')}). Retry the failed job below it, or run \`metalayer retry --run ${runId}\`.`;
+}
