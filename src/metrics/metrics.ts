@@ -50,9 +50,13 @@ export interface PipelineSnapshot {
  * The server's registry: queue and pipeline gauges, read at scrape time through the given
  * functions (Redis and PostgreSQL), plus the process's default metrics.
  */
-export function createServerRegistry(read: { queues(): Promise<QueueSnapshot[]>; pipeline(): Promise<PipelineSnapshot> }): Registry {
+export function createServerRegistry(read: {
+  queues(): Promise<QueueSnapshot[]>;
+  pipeline(): Promise<PipelineSnapshot>;
+  onError?: (source: 'redis' | 'postgres', err: unknown) => void;
+}): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'metalayer_server_' });
+  withDefaultMetrics(registry, 'metalayer_server_');
   const scrapeErrors = new Counter({
     name: METRIC_NAMES.queueScrapeErrors,
     help: 'Scrapes whose queue or pipeline figures could not be read (Redis or PostgreSQL unreachable).',
@@ -74,16 +78,18 @@ export function createServerRegistry(read: { queues(): Promise<QueueSnapshot[]>;
     gauge.reset();
     try {
       for (const s of await queuesOnce()) fill(gauge, s);
-    } catch {
+    } catch (err) {
       scrapeErrors.inc({ source: 'redis' });
+      read.onError?.('redis', err);
     }
   };
   const fromPipeline = async (gauge: Gauge<string>, fill: (g: Gauge<string>, s: PipelineSnapshot) => void): Promise<void> => {
     gauge.reset();
     try {
       fill(gauge, await pipelineOnce());
-    } catch {
+    } catch (err) {
       scrapeErrors.inc({ source: 'postgres' });
+      read.onError?.('postgres', err);
     }
   };
 
@@ -185,7 +191,7 @@ export interface WorkerMetrics {
 /** A worker process's registry: what its jobs did. Every replica exports its own. */
 export function createWorkerMetrics(): WorkerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'metalayer_worker_' });
+  withDefaultMetrics(registry, 'metalayer_worker_');
   return {
     registry,
     jobDuration: new Histogram({
@@ -215,4 +221,15 @@ export function createWorkerMetrics(): WorkerMetrics {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * prom-client's process and Node.js metrics, minus the three gauges it names `*_total`
+ * (active handles, requests, resources): promtool refuses a gauge with a counter's suffix.
+ */
+function withDefaultMetrics(registry: Registry, prefix: string): void {
+  collectDefaultMetrics({ register: registry, prefix });
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(`${prefix}${name}`);
+  }
 }

@@ -23,7 +23,11 @@ export function createServerApp(rt: Runtime): ServerApp {
   const redis = createRedis(rt.config.redisUrl);
   const board = createBoard(redis, rt.config.queuePrefix);
   const queues = createQueueReader(rt.config.redisUrl, rt.config.queuePrefix);
-  const registry = createServerRegistry({ queues: () => queues.snapshot(), pipeline: () => readPipelineSnapshot(rt.pool) });
+  const registry = createServerRegistry({
+    queues: () => queues.snapshot(),
+    pipeline: () => readPipelineSnapshot(rt.pool),
+    onError: (source, err) => rt.logger.warn({ err, source }, 'metrics: could not read figures; scrape continues without them'),
+  });
 
   const app = express();
   app.disable('x-powered-by');

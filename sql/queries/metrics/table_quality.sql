@@ -29,7 +29,7 @@ select 'bronze' as layer, 'bronze.' || b.source as "table",
        case when b.rows_read = 0 then 1 else b.rows_loaded::float8 / b.rows_read end as value
   from bronze b
 union all
-select 'silver', 'silver.' || $1::jsonb ->> b.source,
+select 'silver', 'silver.' || ($1::jsonb ->> b.source),
        case when b.rows_loaded = 0 then 1 else greatest(0, 1 - s.n::float8 / b.rows_loaded) end
   from bronze b join silver_rejects s using (source)
  where $1::jsonb ? b.source;
