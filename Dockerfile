@@ -21,4 +21,5 @@ COPY config ./config
 # Never run as root.
 USER node
 ENTRYPOINT ["node", "bin/metalayer.mjs"]
+EXPOSE 3000 9464
 CMD ["worker"]

@@ -6,7 +6,7 @@ import { redact } from './errors/redact';
  * Child loggers carry {runId, queue, jobId}. Every string is passed through redact() so that a
  * connection-string password never reaches a log line.
  */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): pino.Logger {
+export function createLogger(level: string, bindings: Record<string, unknown> = {}, destination: pino.DestinationStream = pino.destination(2)): pino.Logger {
   return pino(
     {
       level,
@@ -18,16 +18,19 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
       },
       formatters: {
         log(obj) {
+          // Top-level string fields too: a URL logged as {database: url} loses its password.
+          const out: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(obj)) out[k] = typeof v === 'string' ? redact(v) : v;
           const err = obj.err as { message?: unknown; type?: unknown; code?: unknown } | undefined;
           if (err && typeof err === 'object') {
             const message = typeof err.message === 'string' ? redact(err.message) : undefined;
-            return { ...obj, err: { type: err.type, code: err.code, message } };
+            out.err = { type: err.type, code: err.code, message };
           }
-          return obj;
+          return out;
         },
       },
     },
-    pino.destination(2),
+    destination,
   );
 }
 

@@ -34,12 +34,13 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
         const parsed = kind.schema.safeParse(job.data);
         if (!parsed.success) throw new UnrecoverableError(`invalid ${queue} payload: ${parsed.error.message}`);
         const log = rt.logger.child({ runId: (job.data as { runId?: number }).runId, queue, jobId: job.id });
+        const started = Date.now();
         const stopTimer = metrics?.jobDuration.startTimer({ queue });
         try {
           const result = await kind.handler(rt, parsed.data, job);
           stopTimer?.({ outcome: 'completed' });
           if (metrics) for (const c of kind.rowCounts(result)) metrics.rows.inc({ source: c.source, layer: c.layer, outcome: c.outcome }, c.n);
-          log.debug({ result }, 'job done');
+          log.info({ ms: Date.now() - started, result }, 'job done');
           return result;
         } catch (err) {
           const message = redact((err as Error).message);

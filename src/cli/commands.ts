@@ -95,7 +95,10 @@ export function registerCommands(program: Command, setExit: SetExit): void {
       const metricsPort = o.metricsPort ?? config.workerMetricsPort;
       const endpoint = metricsPort > 0 ? await serveMetrics(metrics.registry, metricsPort) : null;
       const group = startWorkers(rt, { queues: queues as QueueName[], concurrency, metrics });
-      rt.logger.info({ queues, concurrency, prefix: config.queuePrefix, metricsPort: endpoint?.port ?? null }, 'worker started');
+      rt.logger.info(
+        { queues, concurrency, prefix: config.queuePrefix, metricsPort: endpoint?.port ?? null, database: config.databaseUrl, redis: config.redisUrl },
+        'worker started',
+      );
       await untilStopSignal(rt.logger, `worker stopping: no new jobs; finishing active ones (grace ${config.shutdownGraceMs} ms)`);
       await group.close();
       await endpoint?.close();

@@ -6,9 +6,11 @@ import { retryRun } from '../pipeline/retry-run';
 import { runExitCode } from '../pipeline/run-pipeline';
 import { buildSummary } from '../pipeline/summary';
 import { waitForRunStatus } from '../pipeline/wait-status';
+import { createRedis } from '../queue/connection';
 import { QUEUES } from '../queue/names';
 import { openRuntime } from '../runtime';
 import { startScheduler } from '../scheduler/scheduler';
+import { checkHealth } from '../server/health';
 import { startServer } from '../server/start-server';
 import { startWorkers } from '../../workers/start-workers';
 import { nonNegativeInt, positiveInt, type SetExit } from './arguments';
@@ -46,6 +48,23 @@ export function registerOperationsCommands(program: Command, setExit: SetExit): 
       await untilStopSignal(rt.logger, 'scheduler stopping');
       await scheduler.close();
       await rt.close();
+    });
+
+  program
+    .command('health')
+    .description('exit 0 when PostgreSQL and Redis answer, 1 otherwise (container healthchecks)')
+    .action(async () => {
+      const config = loadConfig();
+      const rt = openRuntime(config, { poolSize: 1 });
+      const redis = createRedis(config.redisUrl);
+      try {
+        const health = await checkHealth(rt.pool, redis);
+        process.stdout.write(`${JSON.stringify(health)}\n`);
+        setExit(health.ok ? 0 : 1);
+      } finally {
+        redis.disconnect();
+        await rt.close();
+      }
     });
 
   program

@@ -36,9 +36,9 @@ export interface LongRunning {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts a long-running `metalayer` command (worker, server, scheduler) as its own OS process. */
+/** Starts a long-running `metalayer` command (worker, server, scheduler) as its own OS process; logs at info unless env asks for more. */
 export function startCli(env: NodeJS.ProcessEnv, args: string[]): LongRunning {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, LOG_LEVEL: 'info' }, cwd: ROOT });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, LOG_LEVEL: env.LOG_LEVEL && env.LOG_LEVEL !== 'silent' ? env.LOG_LEVEL : 'info' }, cwd: ROOT });
   let stderr = '';
   const waiters: { re: RegExp; resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
   const check = (): void => {
