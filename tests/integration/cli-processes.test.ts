@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, readMigrations } from '../../src/migrate/migrator';
+import { runCli, startCli } from '../helpers/processes';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The command-line contract, with workers as separate OS processes.
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/metalayer.mjs');
 
 let t: TestEnv;
 beforeAll(async () => {
@@ -15,30 +12,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.cleanup());
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: t.env, cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function startWorker(): { child: ChildProcess; exited: Promise<number | null>; started: Promise<void> } {
-  const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', '2'], { env: { ...t.env, LOG_LEVEL: 'info' }, cwd: ROOT });
-  let log = '';
-  const started = new Promise<void>((resolve) => {
-    child.stderr!.on('data', (d) => {
-      log += d;
-      if (log.includes('worker started')) resolve();
-    });
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, started };
-}
+const cli = (args: string[]) => runCli(t.env, args);
+const startWorker = () => startCli(t.env, ['worker', '--concurrency', '2']);
 
 describe('metalayer CLI', () => {
   it('generate writes the six files and a manifest', async () => {
@@ -49,7 +24,7 @@ describe('metalayer CLI', () => {
 
   it('run --json with two separate worker processes prints the contract object and exits 0', async () => {
     const workers = [startWorker(), startWorker()];
-    await Promise.all(workers.map((w) => w.started));
+    await Promise.all(workers.map((w) => w.waitForLog(/worker started/)));
     const r = await cli(['run', '--input', path.join(t.tmp, 'in'), '--as-of', '2025-03-31', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -68,8 +43,7 @@ describe('metalayer CLI', () => {
     expect(loaders.processes).toBe(2);
 
     // SIGTERM: each worker stops taking jobs and exits 0.
-    for (const w of workers) w.child.kill('SIGTERM');
-    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    expect(await Promise.all(workers.map((w) => w.stop('SIGTERM')))).toEqual([0, 0]);
   });
 
   it('a second run of the same files is a no-op, says so, and status shows the runs', async () => {
