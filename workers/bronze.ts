@@ -2,6 +2,7 @@ import { withTransaction } from '../src/db/pool';
 import { sourceByName } from '../src/contracts/retail';
 import { ConfigError } from '../src/errors/config-error';
 import { loadChunk, type ChunkResult } from '../src/ingest/bronze-loader';
+import { assertUnchanged } from '../src/ingest/file-stability';
 import { BronzePayload } from '../src/queue/payloads';
 import type { JobKind } from './job-kind';
 
@@ -11,7 +12,8 @@ export const bronzeJob: JobKind<typeof BronzePayload, ChunkResult & { source: st
   schema: BronzePayload,
   async handler(rt, p) {
     const { rows } = await rt.pool.query(
-      `select f.path, f.source, f.columns, f.header, c.byte_start, c.byte_end, c.first_line, c.records, c.needs_row_path
+      `select f.path, f.source, f.columns, f.header, f.size_bytes, extract(epoch from f.modified_at) * 1000 as modified_ms,
+              c.byte_start, c.byte_end, c.first_line, c.records, c.needs_row_path
          from meta.files f join meta.chunks c on c.file_id = f.file_id
         where f.file_id = $1 and c.chunk_index = $2`,
       [p.fileId, p.chunkIndex],
@@ -19,14 +21,20 @@ export const bronzeJob: JobKind<typeof BronzePayload, ChunkResult & { source: st
     const row = rows[0];
     if (!row) throw new ConfigError(`chunk ${p.chunkIndex} of file ${p.fileId} is not in meta.chunks`);
     if (!sourceByName(row.source)) throw new ConfigError(`file ${p.fileId} has unknown source ${row.source}`);
-    const result = await withTransaction(rt.pool, (client) =>
-      loadChunk(
+    // The chunk's offsets belong to the planned version of the file: after reading, before the
+    // commit, the file must still be that version (a skipped, already loaded chunk reads nothing).
+    const planned = row.modified_ms === null ? null : { size: Number(row.size_bytes), modifiedMs: Number(row.modified_ms) };
+    const result = await withTransaction(rt.pool, async (client) => {
+      const loaded = await loadChunk(
         client,
         { runId: p.runId, fileId: p.fileId, chunkIndex: p.chunkIndex },
         { path: row.path, source: row.source, columns: row.columns, header: row.header },
         { start: row.byte_start, end: row.byte_end, firstLine: row.first_line, records: row.records, needsRowPath: row.needs_row_path },
-      ),
-    );
+        rt.config.maxRecordBytes,
+      );
+      if (planned && !loaded.skipped) await assertUnchanged(row.path, planned, `since chunk ${p.chunkIndex} was planned`);
+      return loaded;
+    });
     return { ...result, source: row.source as string };
   },
   rowCounts: (result) => {

@@ -9,6 +9,8 @@ export const DEFAULTS = {
   queuePrefix: '{metalayer}',
   /** Bytes of CSV per bronze chunk; chunks are cut at record boundaries. */
   chunkBytes: 8 * 1024 * 1024,
+  /** A record longer than this is quarantined, not loaded: a 10 MB "row" in a CRM export is corruption. */
+  maxRecordBytes: 1024 * 1024,
   workerConcurrency: 2,
   /** PostgreSQL connections per worker process. */
   poolSize: 4,

@@ -11,6 +11,7 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_{}:.-]{1,64}$/, 'letters, digits and _{}:.- only, at most 64 characters')
     .default(DEFAULTS.queuePrefix),
   METALAYER_CHUNK_BYTES: z.coerce.number().int().min(1024).default(DEFAULTS.chunkBytes),
+  METALAYER_MAX_RECORD_BYTES: z.coerce.number().int().min(1024).default(DEFAULTS.maxRecordBytes),
   METALAYER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULTS.workerConcurrency),
   METALAYER_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(DEFAULTS.poolSize),
   METALAYER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(DEFAULTS.shutdownGraceMs),
@@ -31,6 +32,7 @@ export interface Config {
   redisUrl: string;
   queuePrefix: string;
   chunkBytes: number;
+  maxRecordBytes: number;
   concurrency: number;
   poolSize: number;
   shutdownGraceMs: number;
@@ -74,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     queuePrefix: e.METALAYER_PREFIX,
     chunkBytes: e.METALAYER_CHUNK_BYTES,
+    maxRecordBytes: e.METALAYER_MAX_RECORD_BYTES,
     concurrency: e.METALAYER_CONCURRENCY,
     poolSize: e.METALAYER_POOL_SIZE,
     shutdownGraceMs: e.METALAYER_SHUTDOWN_GRACE_MS,

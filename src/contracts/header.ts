@@ -17,9 +17,21 @@ export function mapHeader(contract: SourceContract, header: readonly string[], f
   const seen = new Set<string>();
   const columns: (string | null)[] = [];
   const extras: string[] = [];
-  for (const raw of header) {
+  if (header.length === 1) {
+    const delimiter = [';', '\t', '|'].find((d) => header[0]!.includes(d));
+    if (delimiter) {
+      const shown = delimiter === '\t' ? 'a tab' : `"${delimiter}"`;
+      throw new ContractError(`${fileLabel}: the header is one column ("${header[0]!.slice(0, 60)}…"): the file seems to use ${shown} as its delimiter; MetaLayer reads comma-separated files — export with "," and send it again`);
+    }
+  }
+  for (const [i, raw] of header.entries()) {
     const name = raw.trim().toLowerCase();
-    if (name === '') throw new ContractError(`${fileLabel}: the header has an empty column name`);
+    // A trailing delimiter on every line makes an unnamed last column: ignored (its values are dropped).
+    if (name === '' && i === header.length - 1 && header.length > 1) {
+      columns.push(null);
+      continue;
+    }
+    if (name === '') throw new ContractError(`${fileLabel}: the header has an empty column name (column ${i + 1})`);
     if (seen.has(name)) throw new ContractError(`${fileLabel}: the header names column "${raw.trim()}" twice`);
     seen.add(name);
     const c = byName.get(name);

@@ -47,14 +47,15 @@ export interface ChunkResult {
  * either all of the chunk (rows, rejects, ledger) commits or none of it does, so a retried or
  * duplicated job never loads a row twice.
  */
-export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: ChunkFile, range: ChunkRange): Promise<ChunkResult> {
+export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: ChunkFile, range: ChunkRange, maxRecordBytes?: number): Promise<ChunkResult> {
   // Claim the chunk: the row lock makes a concurrent duplicate wait, then find it loaded.
   const claim = await client.query(loadSql('queries/claim_chunk.sql'), [ref.fileId, ref.chunkIndex]);
   if (claim.rowCount === 0) return { skipped: true, path: 'none', rowsRead: 0, rowsLoaded: 0, rowsRejected: 0 };
 
   const known = file.columns.filter((c): c is string => c !== null);
-  const extras = file.columns.flatMap((c, index) => (c === null ? [{ index, name: file.header[index]! }] : []));
-  const copySql = bronzeCopySql(file.source, known, extras.length > 0);
+  // Positions that are no contract column: named ones go to _extra; an unnamed trailing one is dropped.
+  const extras = file.columns.flatMap((c, index) => (c === null ? [{ index, name: file.header[index]!.trim() }] : []));
+  const copySql = bronzeCopySql(file.source, known, extras.some((e) => e.name !== ''));
   const lineageHead = `${ref.runId},${ref.fileId},`;
   const started = Date.now();
   let result: ChunkResult | null = null;
@@ -62,7 +63,7 @@ export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: Chun
   let rejects: Reject[] = [];
 
   if (range.needsRowPath) fallback = 'the chunk has blank lines, a "\\." line or an unclosed quote';
-  else if (extras.length > 0) fallback = `the file has unknown columns (${extras.map((e) => e.name).join(', ')})`;
+  else if (extras.length > 0) fallback = `the file has columns outside the contract (${extras.map((e) => e.name || '(unnamed)').join(', ')})`;
   else {
     await client.query('savepoint ml_fast');
     try {
@@ -85,6 +86,7 @@ export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: Chun
       copySql,
       lineageHead,
       extras: extras.length > 0 ? extras : null,
+      ...(maxRecordBytes ? { maxRecordBytes } : {}),
     });
     rejects = rows.rejects;
     result = { skipped: false, path: 'rows', rowsRead: rows.read, rowsLoaded: rows.loaded, rowsRejected: rows.rejects.length };

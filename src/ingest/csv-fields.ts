@@ -12,6 +12,8 @@ const parser = new Parser(new ParserOptions({ ignoreEmpty: false, trim: false })
 export function parseRecord(text: string): string[] {
   if (text === '') return [''];
   const { rows, line } = parser.parse(text, false);
+  // fast-csv drops a whitespace-only record; it is one field.
+  if (rows.length === 0 && text.trim() === '') return [text];
   if (rows.length !== 1 || line !== '') {
     throw new Error(rows.length === 0 ? 'unterminated quoted field' : 'the record holds more than one row');
   }

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { DEFAULTS } from '../config/defaults';
 import { ContractError } from '../errors/contract-error';
 import { parseRecord, stripBom, stripLineEnd } from './csv-fields';
+import { assertUnchanged, fileVersion } from './file-stability';
 import { RecordKind, RecordScanner } from './record-scanner';
 
 /** One chunk of a file: a byte range of its (decompressed) data that starts and ends on record boundaries. */
@@ -27,6 +29,8 @@ export interface FilePlan {
   sha256: string;
   /** Bytes on disk. */
   size: number;
+  /** The file's mtime when it was planned (ms since the epoch). */
+  modifiedMs: number;
   compressed: boolean;
   header: string[];
   chunks: ChunkPlan[];
@@ -49,7 +53,8 @@ export function openData(path: string, range?: { start: number; end: number }): 
  * its data into chunks of about `chunkBytes` at record boundaries, quoted newlines respected.
  * A .gz file is one chunk: its data cannot be entered in the middle.
  */
-export async function planFile(path: string, chunkBytes: number): Promise<FilePlan> {
+export async function planFile(path: string, chunkBytes: number, maxRecordBytes = DEFAULTS.maxRecordBytes): Promise<FilePlan> {
+  const version = await fileVersion(path);
   const hash = createHash('sha256');
   let size = 0;
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -71,17 +76,22 @@ export async function planFile(path: string, chunkBytes: number): Promise<FilePl
   let current: ChunkPlan | null = null;
   let lastDataEnd = 0;
   let trailingBlanks = 0;
+  let recordStart = 0; // data offset where the current record starts
   const limit = compressed ? Number.POSITIVE_INFINITY : chunkBytes;
 
   const onRecordEnd = (globalEnd: number, lines: number, kind: RecordKind, badQuotes: boolean): void => {
     if (header === null) {
       header = parseHeader(Buffer.concat(headerParts).subarray(0, globalEnd), path);
       headerParts.length = 0;
+      recordStart = globalEnd;
       line += lines;
       current = newChunk(0, globalEnd, line);
       return;
     }
     const chunk = current!;
+    // An oversized record goes down the row path, which quarantines it (see record-check.ts).
+    if (globalEnd - recordStart > maxRecordBytes) chunk.needsRowPath = true;
+    recordStart = globalEnd;
     if (kind === RecordKind.Blank) {
       chunk.blankLines++;
       trailingBlanks++;
@@ -115,11 +125,19 @@ export async function planFile(path: string, chunkBytes: number): Promise<FilePl
     if (offset === 0) throw new ContractError(`${path}: the file is empty (not even a header)`);
     header = parseHeader(Buffer.concat(headerParts), path);
     if (last?.unclosedQuote) throw new ContractError(`${path}: the header has an unclosed quote`);
-    return { sha256: hash.digest('hex'), size, compressed, header, chunks: [], records: 0 };
+    await assertUnchanged(path, version, 'while it was being planned');
+    return { sha256: hash.digest('hex'), size, modifiedMs: version.modifiedMs, compressed, header, chunks: [], records: 0 };
   }
   const tailChunk = current as ChunkPlan | null;
+  if (last?.unclosedQuote) {
+    // Where the record was meant to end is unknowable: loading "the rest" would load garbage.
+    throw new ContractError(
+      `${path}: unclosed quote: the quoted field of the record on line ${line} is never closed (it runs to the end of the file); the whole file was refused — fix the export and send it again`,
+    );
+  }
   if (last && tailChunk) {
-    // The last record has no final newline; with an open quote it swallowed the rest of the file.
+    // The last record has no final newline.
+    if (offset - recordStart > maxRecordBytes) tailChunk.needsRowPath = true;
     tailChunk.records++;
     tailChunk.end = offset;
     lastDataEnd = offset;
@@ -136,7 +154,8 @@ export async function planFile(path: string, chunkBytes: number): Promise<FilePl
   }
   for (const c of chunks) if (c.blankLines > 0) c.needsRowPath = true;
   const records = chunks.reduce((sum, c) => sum + c.records, 0);
-  return { sha256: hash.digest('hex'), size, compressed, header, chunks, records };
+  await assertUnchanged(path, version, 'while it was being planned');
+  return { sha256: hash.digest('hex'), size, modifiedMs: version.modifiedMs, compressed, header, chunks, records };
 }
 
 function newChunk(index: number, start: number, firstLine: number): ChunkPlan {

@@ -44,7 +44,9 @@ export async function loadRowByRow(
     copySql: string;
     /** `run,file,` written before each record's line number (see bronzeCopySql). */
     lineageHead: string;
+    /** File positions that are not contract columns: kept in `_extra` by name, or dropped when unnamed. */
     extras: { index: number; name: string }[] | null;
+    maxRecordBytes?: number;
   },
 ): Promise<RowPathResult> {
   const schema = rowSchema(opts.width);
@@ -61,7 +63,7 @@ export async function loadRowByRow(
   for await (const rec of readRecords(data, opts.firstLine)) {
     if (rec.kind === RecordKind.Blank) continue;
     read++;
-    const verdict = checkRecord(rec, schema, opts.width);
+    const verdict = checkRecord(rec, schema, opts.width, opts.maxRecordBytes);
     if (!verdict.ok) {
       rejects.push({ line: rec.line, reason: verdict.reason, raw: stripLineEnd(rec.bytes) });
       continue;
@@ -103,16 +105,20 @@ async function copyIsolating(client: pg.ClientBase, copySql: string, rows: GoodR
   }
 }
 
-/** Re-serialises a parsed row: known fields quoted, then `_extra` as JSON when the file has unknown columns. */
+/**
+ * Re-serialises a parsed row: known fields quoted, then `_extra` as JSON when the file has named
+ * unknown columns. An unnamed column (a trailing delimiter on every line) is dropped.
+ */
 function serialize(lineage: string, fields: string[], extras: { index: number; name: string }[]): Buffer {
   const extraIdx = new Set(extras.map((e) => e.index));
   const out: string[] = [lineage];
   fields.forEach((f, i) => {
     if (!extraIdx.has(i)) out.push(quote(f));
   });
-  if (extras.length > 0) {
+  const named = extras.filter((e) => e.name !== '');
+  if (named.length > 0) {
     const extra: Record<string, string | null> = {};
-    for (const e of extras) extra[e.name] = fields[e.index] === '' ? null : fields[e.index]!;
+    for (const e of named) extra[e.name] = fields[e.index] === '' ? null : fields[e.index]!;
     out.push(quote(JSON.stringify(extra)));
   }
   return Buffer.from(out.join(',') + '\n');

@@ -25,13 +25,13 @@ export interface RegisteredFile {
  * already fully loaded is skipped; one left unfinished by an earlier run is resumed (only its
  * pending chunks are loaded); one whose header breaks the contract is refused with the reason.
  */
-export async function registerFile(pool: Pool, runId: number, found: FoundFile, chunkBytes: number): Promise<RegisteredFile> {
+export async function registerFile(pool: Pool, runId: number, found: FoundFile, limits: { chunkBytes: number; maxRecordBytes: number }): Promise<RegisteredFile> {
   let plan: FilePlan | null = null;
   let refusal: string | null = null;
   let columns: (string | null)[] | null = null;
   let extras: string[] = [];
   try {
-    plan = await planFile(found.path, chunkBytes);
+    plan = await planFile(found.path, limits.chunkBytes, limits.maxRecordBytes);
     const mapping = mapHeader(found.source, plan.header, found.path);
     columns = mapping.columns;
     extras = mapping.extras;
@@ -43,8 +43,8 @@ export async function registerFile(pool: Pool, runId: number, found: FoundFile, 
   return withTransaction(pool, async (client) => {
     const inserted = await client.query<{ file_id: number }>(
       `insert into meta.files (source, path, sha256, size_bytes, compressed, header, columns, extras, status, error,
-                               rows_planned, registered_by_run)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                               rows_planned, registered_by_run, modified_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, to_timestamp($13::float8 / 1000))
        on conflict (sha256) do nothing
        returning file_id`,
       [
@@ -60,6 +60,7 @@ export async function registerFile(pool: Pool, runId: number, found: FoundFile, 
         refusal,
         plan?.records ?? 0,
         runId,
+        plan?.modifiedMs ?? null,
       ],
     );
     let fileId: number;

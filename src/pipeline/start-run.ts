@@ -28,7 +28,7 @@ export async function startRun(rt: Runtime, opts: { inputDir: string; asOf: stri
   );
   const runId = rows[0]!.run_id;
   const files: RegisteredFile[] = [];
-  for (const f of found) files.push(await registerFile(pool, runId, f, config.chunkBytes));
+  for (const f of found) files.push(await registerFile(pool, runId, f, config));
   const loading = files.filter((f) => f.role === 'load');
   if (loading.length === 0) {
     const skipped = files.filter((f) => f.role === 'skip').length;

@@ -68,7 +68,7 @@ describe('bronze: the COPY fast path and the row-by-row path', () => {
     ];
     writeFileSync(path.join(dir, 'LOC_A101.csv'), lines.join('\r\n')); // no final newline
     const runId = await newRun();
-    const file = await registerFile(t.rt.pool, runId, { path: path.join(dir, 'LOC_A101.csv'), source: sourceByName('erp_loc_a101')! }, 40);
+    const file = await registerFile(t.rt.pool, runId, { path: path.join(dir, 'LOC_A101.csv'), source: sourceByName('erp_loc_a101')! }, { chunkBytes: 40, maxRecordBytes: t.config.maxRecordBytes });
     expect(file.pendingChunks.length).toBeGreaterThan(2);
 
     const fast = await loadFile(file.fileId, runId, false);
@@ -101,7 +101,7 @@ describe('bronze: the COPY fast path and the row-by-row path', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'LOC_A101.csv'), `${HEADER}\nAW-10,Germany\nAW-11,France\n`);
     const runId = await newRun();
-    const file = await registerFile(t.rt.pool, runId, { path: path.join(dir, 'LOC_A101.csv'), source: sourceByName('erp_loc_a101')! }, 1 << 20);
+    const file = await registerFile(t.rt.pool, runId, { path: path.join(dir, 'LOC_A101.csv'), source: sourceByName('erp_loc_a101')! }, { chunkBytes: 1 << 20, maxRecordBytes: t.config.maxRecordBytes });
     const [first, second] = await Promise.all([loadFile(file.fileId, runId, false), loadFile(file.fileId, runId, false)]);
     const loadedOnce = [first![0]!, second![0]!].filter((r) => !r.skipped);
     expect(loadedOnce).toHaveLength(1);

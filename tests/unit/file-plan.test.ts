@@ -77,10 +77,16 @@ describe('planFile: headers, chunks and line numbers', () => {
     expect(marker.chunks[0]!.needsRowPath).toBe(true);
   });
 
-  it('flags an unclosed quote, which swallows the rest of the file into one record (RFC 4180)', async () => {
-    const plan = await planFile(file('open.csv', 'a,b\n0,ok\n1,"oops\n2,3\n'), 1 << 20);
+  it('refuses a file whose quote is never closed, naming the line (the record would swallow the rest)', async () => {
+    await expect(planFile(file('open.csv', 'a,b\n0,ok\n1,"oops\n2,3\n'), 1 << 20)).rejects.toThrow(/unclosed quote: .* on line 3 is never closed/);
+  });
+
+  it('sends a chunk with an over-long record down the row path', async () => {
+    const plan = await planFile(file('long.csv', `a,b\n1,${'x'.repeat(3000)}\n2,y\n`), 1 << 20, 2048);
     expect(plan.records).toBe(2);
     expect(plan.chunks[0]!.needsRowPath).toBe(true);
+    const short = await planFile(file('short.csv', 'a,b\n1,x\n2,y\n'), 1 << 20, 2048);
+    expect(short.chunks[0]!.needsRowPath).toBe(false);
   });
 
   it('cuts records where RFC 4180 does, keeping a stray quote inside its line, and flags it', async () => {
