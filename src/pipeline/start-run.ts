@@ -21,7 +21,7 @@ export interface StartedRun {
  */
 export async function startRun(rt: Runtime, opts: { inputDir: string; asOf: string }): Promise<StartedRun> {
   const { pool, config } = rt;
-  const found = discoverFiles(opts.inputDir, RETAIL_SOURCES);
+  const found = discoverFiles(opts.inputDir, RETAIL_SOURCES, (file, why) => rt.logger.warn({ file }, `skipped ${file}: ${why}`));
   const { rows } = await pool.query<{ run_id: number; run_key: string }>(
     `insert into meta.runs (status, as_of, input_dir, started_at) values ('pending', $1, $2, now()) returning run_id, run_key`,
     [opts.asOf, opts.inputDir],

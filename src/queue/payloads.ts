@@ -1,16 +1,19 @@
 import { z } from 'zod';
 
-/** Job payloads carry references only (ids and a chunk index), never row data. */
-export const BronzePayload = z.object({
+/**
+ * Job payloads carry references only (ids and a chunk index), never row data and never a path:
+ * a worker finds the file through meta.files. Strict: a payload with any other key is refused.
+ */
+export const BronzePayload = z.strictObject({
   runId: z.number().int().positive(),
   fileId: z.number().int().positive(),
   chunkIndex: z.number().int().min(0),
 });
-export const SilverPayload = z.object({
+export const SilverPayload = z.strictObject({
   runId: z.number().int().positive(),
   entity: z.string().regex(/^[a-z_]+$/),
 });
-export const GoldPayload = z.object({
+export const GoldPayload = z.strictObject({
   runId: z.number().int().positive(),
 });
 

@@ -24,7 +24,7 @@ export async function scanLanding(rt: Runtime, inputDir: string, asOf: string): 
   try {
     await client.query('select pg_advisory_lock($1, hashtext($2))', [SCAN_LOCK, inputDir]);
     try {
-      const found = discoverFiles(inputDir, RETAIL_SOURCES);
+      const found = discoverFiles(inputDir, RETAIL_SOURCES, (file, why) => rt.logger.warn({ file }, `skipped ${file}: ${why}`));
       const hashes = await Promise.all(found.map((f) => sha256File(f.path)));
       const known = await client.query<{ sha256: string }>('select sha256 from meta.files where sha256 = any($1)', [hashes]);
       const knownSet = new Set(known.rows.map((r) => r.sha256));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
 import { ConfigError } from '../errors/config-error';
@@ -7,7 +8,7 @@ import { SCHEDULE_QUEUE } from '../queue/names';
 import type { Runtime } from '../runtime';
 import { scanLanding, type ScanResult } from './scan-landing';
 
-const TickPayload = z.object({ inputDir: z.string().startsWith('/') });
+const TickPayload = z.strictObject({ inputDir: z.string().startsWith('/') });
 
 export interface RunningScheduler {
   schedulerId: string;
@@ -50,6 +51,11 @@ export async function startScheduler(rt: Runtime, opts: { inputDir: string; cron
     async (job: Job) => {
       const p = TickPayload.safeParse(job.data);
       if (!p.success) throw new UnrecoverableError(`invalid tick payload: ${p.error.message}`);
+      // A tick names its folder; this process scans only the landing folder it was started with,
+      // so a forged job cannot point it at another path.
+      if (path.resolve(p.data.inputDir) !== opts.inputDir) {
+        throw new UnrecoverableError(`tick for ${p.data.inputDir} refused: this scheduler serves only its landing folder ${opts.inputDir}`);
+      }
       const asOf = new Date().toISOString().slice(0, 10);
       const result = await scanLanding(rt, p.data.inputDir, asOf);
       if (result.runId !== null) rt.logger.info({ runId: result.runId, newFiles: result.newFiles, jobId: job.id }, 'tick: run started for new files');
