@@ -11,8 +11,11 @@ import { createParentResumer } from './resume-parent';
 
 export interface WorkerGroup {
   workers: Worker[];
-  /** Stops taking jobs, lets active ones finish within graceMs, then closes. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Stops taking jobs, lets active ones finish within graceMs, then closes. `forced`: some job was
+   * still running at the deadline and was released (its lock lapses; another worker takes it).
+   */
+  close(graceMs?: number): Promise<{ forced: boolean }>;
 }
 
 /**
@@ -35,6 +38,7 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
         if (!parsed.success) throw new UnrecoverableError(`invalid ${queue} payload: ${parsed.error.message}`);
         const log = rt.logger.child({ runId: (job.data as { runId?: number }).runId, queue, jobId: job.id });
         const started = Date.now();
+        log.debug('job started');
         const stopTimer = metrics?.jobDuration.startTimer({ queue });
         try {
           const result = await kind.handler(rt, parsed.data, job);
@@ -55,7 +59,15 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
           throw err;
         }
       },
-      { connection, prefix: rt.config.queuePrefix, concurrency: opts.concurrency, autorun: true },
+      {
+        connection,
+        prefix: rt.config.queuePrefix,
+        concurrency: opts.concurrency,
+        autorun: true,
+        // How soon a job whose worker died is noticed and handed to another worker.
+        lockDuration: rt.config.lockMs,
+        stalledInterval: rt.config.lockMs,
+      },
     );
     worker.on('failed', (job, err) => {
       if (!job) return;
@@ -80,17 +92,20 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
   return {
     workers: workers.map((w) => w.worker),
     async close(graceMs = rt.config.shutdownGraceMs) {
-      await Promise.all(
+      const forced = await Promise.all(
         workers.map(async ({ worker, connection }) => {
           const closing = worker.close();
           const timedOut = await Promise.race([closing.then(() => false), delay(graceMs).then(() => true)]);
           // Past the deadline: force-close; the active job's lock lapses and another worker takes it.
-          if (timedOut) await worker.close(true);
+          // close(true) still waits for the running handler in some cases: give it a second, no more.
+          if (timedOut) await Promise.race([worker.close(true).catch(() => {}), delay(1000)]);
           connection.disconnect();
+          return timedOut;
         }),
       );
       await resumer.close();
       resumerConnection.disconnect();
+      return { forced: forced.some(Boolean) };
     },
   };
 }

@@ -100,8 +100,15 @@ export function registerCommands(program: Command, setExit: SetExit): void {
         'worker started',
       );
       await untilStopSignal(rt.logger, `worker stopping: no new jobs; finishing active ones (grace ${config.shutdownGraceMs} ms)`);
-      await group.close();
+      const { forced } = await group.close();
       await endpoint?.close();
+      if (forced) {
+        // A job outlived the deadline and still holds a PostgreSQL connection: exiting closes it,
+        // PostgreSQL rolls its transaction back, and another worker takes the job once its lock lapses.
+        rt.logger.warn({ graceMs: config.shutdownGraceMs }, 'worker stopped at the deadline; active jobs released');
+        rt.logger.flush();
+        process.exit(0);
+      }
       await rt.close();
       rt.logger.info('worker stopped');
     });

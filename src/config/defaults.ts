@@ -14,6 +14,8 @@ export const DEFAULTS = {
   workerConcurrency: 2,
   /** PostgreSQL connections per worker process. */
   poolSize: 4,
+  /** A job's lock: a worker that dies mid-job is noticed (its job "stalled") within about twice this. */
+  lockMs: 30_000,
   /** How long a SIGTERMed worker may finish its current job before it is released. */
   shutdownGraceMs: 30_000,
   logLevel: 'info',

@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   METALAYER_MAX_RECORD_BYTES: z.coerce.number().int().min(1024).default(DEFAULTS.maxRecordBytes),
   METALAYER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULTS.workerConcurrency),
   METALAYER_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(DEFAULTS.poolSize),
+  METALAYER_LOCK_MS: z.coerce.number().int().min(1000).default(DEFAULTS.lockMs),
   METALAYER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(DEFAULTS.shutdownGraceMs),
   METALAYER_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULTS.job.attempts),
   METALAYER_BACKOFF_MS: z.coerce.number().int().min(0).default(DEFAULTS.job.backoff.delay),
@@ -36,6 +37,7 @@ export interface Config {
   concurrency: number;
   poolSize: number;
   shutdownGraceMs: number;
+  lockMs: number;
   jobAttempts: number;
   backoffMs: number;
   stepWorkMem: string;
@@ -80,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     concurrency: e.METALAYER_CONCURRENCY,
     poolSize: e.METALAYER_POOL_SIZE,
     shutdownGraceMs: e.METALAYER_SHUTDOWN_GRACE_MS,
+    lockMs: e.METALAYER_LOCK_MS,
     jobAttempts: e.METALAYER_JOB_ATTEMPTS,
     backoffMs: e.METALAYER_BACKOFF_MS,
     stepWorkMem: e.METALAYER_STEP_WORK_MEM,

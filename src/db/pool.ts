@@ -23,7 +23,8 @@ export function withDefaultUser(databaseUrl: string): string {
 }
 
 export function createPool(databaseUrl: string, max = 4): pg.Pool {
-  const pool = new pg.Pool({ connectionString: withDefaultUser(databaseUrl), max, application_name: 'metalayer' });
+  // The process id in application_name tells an operator (pg_stat_activity) which worker runs what.
+  const pool = new pg.Pool({ connectionString: withDefaultUser(databaseUrl), max, application_name: `metalayer/${process.pid}` });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;

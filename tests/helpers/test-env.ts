@@ -70,8 +70,16 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
 
 /** Removes every Redis key under a queue prefix (the test's queues, jobs and events). */
 export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl);
+  // One attempt, no reconnection: a test's own Redis may already be gone (its keys with it).
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
+  redis.on('error', () => {});
   let deleted = 0;
+  try {
+    await redis.connect();
+  } catch {
+    redis.disconnect();
+    return 0;
+  }
   try {
     let cursor = '0';
     do {

@@ -1,0 +1,48 @@
+import { expect } from 'vitest';
+import type { Manifest } from '../../src/generate/generator';
+import type { TestEnv } from './test-env';
+
+const one = async (t: TestEnv, sql: string): Promise<Record<string, number>> => (await t.rt.pool.query(sql)).rows[0];
+
+/**
+ * The warehouse holds exactly one clean load of a generated dataset: every row of every file in
+ * bronze once (no line twice), every chunk loaded, silver and gold as the manifest predicts, one
+ * current SCD2 version per customer and no overlapping ranges.
+ */
+export async function expectExactWarehouse(t: TestEnv, m: Manifest): Promise<void> {
+  const bronze = (
+    await t.rt.pool.query(`
+      select f.source, count(b.*)::int as n from meta.files f
+        left join lateral (
+          select 1 from bronze.crm_cust_info where _file_id = f.file_id and f.source = 'crm_cust_info'
+          union all select 1 from bronze.crm_prd_info where _file_id = f.file_id and f.source = 'crm_prd_info'
+          union all select 1 from bronze.crm_sales_details where _file_id = f.file_id and f.source = 'crm_sales_details'
+          union all select 1 from bronze.erp_cust_az12 where _file_id = f.file_id and f.source = 'erp_cust_az12'
+          union all select 1 from bronze.erp_loc_a101 where _file_id = f.file_id and f.source = 'erp_loc_a101'
+          union all select 1 from bronze.erp_px_cat_g1v2 where _file_id = f.file_id and f.source = 'erp_px_cat_g1v2'
+        ) b on true
+       group by f.source`)
+  ).rows;
+  expect(Object.fromEntries(bronze.map((r) => [r.source, r.n]))).toEqual(m.expected.bronzeRows);
+  for (const table of ['crm_cust_info', 'crm_prd_info', 'crm_sales_details', 'erp_cust_az12', 'erp_loc_a101', 'erp_px_cat_g1v2']) {
+    const dup = await one(t, `select count(*)::int as n from (select _file_id, _line from bronze.${table} group by 1, 2 having count(*) > 1) d`);
+    expect(dup.n, `lines loaded twice into bronze.${table}`).toBe(0);
+  }
+  expect(await one(t, `select count(*) filter (where status <> 'loaded')::int as pending from meta.chunks`)).toEqual({ pending: 0 });
+  const s = m.expected.silver;
+  expect(await one(t, 'select count(*)::int as n from silver.customers')).toEqual({ n: s.customers });
+  expect(await one(t, 'select count(*)::int as n from silver.sales')).toEqual({ n: s.sales });
+  expect(await one(t, 'select count(*)::int as n from silver.products')).toEqual({ n: s.products });
+  const g = m.expected.gold;
+  expect(await one(t, 'select count(*)::int as n from gold.dim_customers where is_current')).toEqual({ n: g.dimCustomers });
+  expect(await one(t, 'select count(*)::int as facts, sum(sales_amount)::bigint as sales from gold.fact_sales')).toEqual({ facts: g.facts, sales: g.totalSales });
+  expect(await one(t, `select count(*)::int as n from (select customer_id from gold.dim_customers where is_current group by 1 having count(*) > 1) d`)).toEqual({ n: 0 });
+  expect(
+    await one(
+      t,
+      `select count(*)::int as n from gold.dim_customers a join gold.dim_customers b
+         on a.customer_id = b.customer_id and a.customer_key < b.customer_key
+        and daterange(a.valid_from, a.valid_to, '[]') && daterange(b.valid_from, b.valid_to, '[]')`,
+    ),
+  ).toEqual({ n: 0 });
+}
