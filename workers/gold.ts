@@ -12,7 +12,7 @@ export const goldJob: JobKind<typeof GoldPayload, StepResult> = {
   async handler(rt, p) {
     const readiness = await readRunReadiness(rt.pool, p.runId);
     if (!goldIsReady(readiness)) throw new StepError(notReadyMessage(p.runId, 'gold', readiness));
-    const result = await runGoldStep(rt.pool, rt.config.stepWorkMem, p.runId);
+    const result = await runGoldStep(rt.pool, rt.config.stepWorkMem, p.runId, rt.config.expectationsDir);
     await finishRun(rt.pool, p.runId);
     return result;
   },

@@ -12,6 +12,7 @@ import { startWorkers } from '../../workers/start-workers';
 import { createWorkerMetrics } from '../metrics/metrics';
 import { serveMetrics } from '../metrics/serve-metrics';
 import { registerOperationsCommands } from './operations-commands';
+import { registerQualityCommands } from './quality-commands';
 import { untilStopSignal } from './signals';
 import { formatSummary } from './print-summary';
 import { isoDate, nonNegativeInt, positiveInt, type SetExit } from './arguments';
@@ -145,4 +146,5 @@ export function registerCommands(program: Command, setExit: SetExit): void {
     });
 
   registerOperationsCommands(program, setExit);
+  registerQualityCommands(program, setExit);
 }

@@ -25,6 +25,7 @@ const EnvSchema = z.object({
   METALAYER_ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').optional(),
   METALAYER_VIEWER_USER: z.string().min(1).optional(),
   METALAYER_VIEWER_PASSWORD: z.string().min(8, 'at least 8 characters').optional(),
+  METALAYER_EXPECTATIONS_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
 });
 
@@ -46,6 +47,8 @@ export interface Config {
   serverPort: number;
   /** Logins of `metalayer server`; none configured = no login, and the server binds to 127.0.0.1. */
   users: { name: string; password: string; role: 'admin' | 'viewer' }[];
+  /** Where silver.yml and gold.yml expectations live, instead of sql/<layer>/expectations.yml. */
+  expectationsDir?: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -89,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsPort: e.METALAYER_METRICS_PORT,
     serverPort: e.METALAYER_SERVER_PORT,
     users,
+    ...(e.METALAYER_EXPECTATIONS_DIR ? { expectationsDir: e.METALAYER_EXPECTATIONS_DIR } : {}),
     logLevel: e.LOG_LEVEL,
   };
   if (env === process.env) cached = config;

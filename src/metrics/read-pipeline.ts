@@ -1,16 +1,12 @@
-import { RETAIL_SOURCES } from '../contracts/retail';
 import type { Pool } from '../db/pool';
 import { loadSql } from '../db/sql-files';
 import type { PipelineSnapshot } from './metrics';
-
-/** Silver table of each source, passed to table_quality.sql as a JSON object. */
-const SILVER_TABLE_OF_SOURCE = JSON.stringify(Object.fromEntries(RETAIL_SOURCES.map((s) => [s.name, s.entity])));
 
 /** Reads the pipeline gauges (freshness, last run, quality per table) from the meta tables. */
 export async function readPipelineSnapshot(pool: Pool): Promise<PipelineSnapshot> {
   const [runs, quality, sources] = await Promise.all([
     pool.query<{ kind: string; pipeline: string | null; status: string | null; value: number }>(loadSql('queries/metrics/pipeline_runs.sql')),
-    pool.query<{ layer: string; table: string; value: number }>(loadSql('queries/metrics/table_quality.sql'), [SILVER_TABLE_OF_SOURCE]),
+    pool.query<{ layer: string; table: string; value: number }>(loadSql('queries/metrics/table_quality.sql')),
     pool.query<{ source: string; value: number }>(loadSql('queries/metrics/source_last_loaded.sql')),
   ]);
   const of = (kind: string) => runs.rows.filter((r) => r.kind === kind);

@@ -4,7 +4,11 @@ import { setRunContext } from '../db/run-context';
 import { loadSql } from '../db/sql-files';
 import { withTransaction, type Pool } from '../db/pool';
 import { isRetryable } from '../errors/classify';
+import { ExpectationError } from '../errors/expectation-error';
 import { StepError } from '../errors/step-error';
+import { loadExpectations } from '../quality/expectations';
+import { checkModel } from '../quality/runner';
+import { storeQuality } from '../quality/store';
 
 /** Gold models in dependency order; all run in one transaction, so gold changes all or nothing. */
 export const GOLD_MODELS = [
@@ -66,6 +70,8 @@ async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silve
     return { rows, ms };
   } catch (err) {
     const message = (err as Error).message;
+    // The step rolled back; what its expectations found stays visible (`metalayer quality`).
+    if (err instanceof ExpectationError) await storeQuality(pool, runId, err.results as Parameters<typeof storeQuality>[2]).catch(() => {});
     await pool
       .query(`update meta.steps set status = 'failed', error = $4, ms = $5, finished_at = now() where run_id = $1 and layer = $2 and step = $3`, [
         runId,
@@ -79,8 +85,11 @@ async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silve
   }
 }
 
-/** Silver step of one entity: marks its files loaded, then runs sql/silver/<entity>.sql. */
-export async function runSilverStep(pool: Pool, workMem: string, runId: number, entity: string, source: string): Promise<StepResult> {
+/**
+ * Silver step of one entity: marks its files loaded, runs sql/silver/<entity>.sql, then checks the
+ * entity's expectations (sql/silver/expectations.yml) in the same transaction.
+ */
+export async function runSilverStep(pool: Pool, workMem: string, runId: number, entity: string, source: string, expectationsDir?: string): Promise<StepResult> {
   const asOf = await runAsOf(pool, runId);
   return tracked(pool, workMem, runId, 'silver', entity, async (client) => {
     await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, `silver.${entity}`]);
@@ -105,17 +114,26 @@ export async function runSilverStep(pool: Pool, workMem: string, runId: number, 
     );
     await client.query('analyze run_files_in');
     const result = await runScript(client, `silver/${entity}.sql`, `silver step ${entity}`);
+    const spec = loadExpectations('silver', expectationsDir)[entity];
+    if (spec) {
+      const { results, score } = await checkModel(client, 'silver', entity, spec);
+      await storeQuality(client, runId, [...results, score]);
+    }
     return Number(result?.rows_changed ?? 0);
   });
 }
 
-/** The gold step: every model in GOLD_MODELS, in one transaction under one lock. */
-export async function runGoldStep(pool: Pool, workMem: string, runId: number): Promise<StepResult> {
+/** The gold step: every model in GOLD_MODELS, then their expectations, in one transaction under one lock. */
+export async function runGoldStep(pool: Pool, workMem: string, runId: number, expectationsDir?: string): Promise<StepResult> {
   const asOf = await runAsOf(pool, runId);
   return tracked(pool, workMem, runId, 'gold', 'gold', async (client) => {
     await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']);
     await setRunContext(client, { runId, asOf });
     for (const model of GOLD_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
+    for (const [model, spec] of Object.entries(loadExpectations('gold', expectationsDir))) {
+      const { results, score } = await checkModel(client, 'gold', model, spec);
+      await storeQuality(client, runId, [...results, score]);
+    }
     const { rows } = await client.query<{ n: number }>('select count(*)::int as n from changed_sales');
     return rows[0]?.n ?? 0;
   });

@@ -49,12 +49,14 @@ export function createApiRouter(pool: Pool): Router {
     if (requested && !requested.success) return badRequest(res, 'run must be a positive integer');
     const runId = requested?.data ?? (await latestRunId(pool));
     if (runId === null) return void res.json({ runId: null, checks: [], rejects: [], rowQuality: [] });
-    const [checks, rejects, rowQuality] = await Promise.all([
+    const [checks, rejects, rowQuality, expectations, scores] = await Promise.all([
       pool.query('select name, passed, detail from meta.checks where run_id = $1 order by name', [runId]),
       pool.query(loadSql('queries/api/quality_rejects.sql'), [runId]),
       pool.query(loadSql('queries/api/quality_rows.sql')),
+      pool.query(loadSql('queries/quality_report.sql'), [runId]),
+      pool.query('select layer, model, rows_checked, rows_passed, score::float8 as score from meta.quality_scores where run_id = $1 order by layer, model', [runId]),
     ]);
-    res.json({ runId, checks: checks.rows, rejects: rejects.rows, rowQuality: rowQuality.rows });
+    res.json({ runId, checks: checks.rows, expectations: expectations.rows, scores: scores.rows, rejects: rejects.rows, rowQuality: rowQuality.rows });
   });
 
   api.get('/lineage', async (req: Request, res: Response) => {

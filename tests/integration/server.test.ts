@@ -116,6 +116,10 @@ describe('metalayer server', () => {
     expect(quality.runId).toBe(runId);
     expect(quality.checks.length).toBe(run.checks.length);
     expect(quality.rowQuality[0]!.rows).toBe(m.expected.silver.customers);
+    const full = (await (await get('/api/quality', basic(VIEWER))).json()) as { expectations: { outcome: string }[]; scores: { model: string }[] };
+    expect(full.expectations.length).toBeGreaterThan(20);
+    expect(full.expectations.every((e) => e.outcome === 'passed' || e.outcome === 'warned')).toBe(true);
+    expect(full.scores.map((s) => s.model)).toContain('customers');
 
     const { rows } = await t.rt.pool.query<{ customer_id: number; _line: number }>('select customer_id, _line from silver.customers order by customer_id limit 1');
     const lineage = (await (await get(`/api/lineage?entity=customers&customer_id=${rows[0]!.customer_id}`, basic(VIEWER))).json()) as {
@@ -142,7 +146,8 @@ describe('metalayer server', () => {
     expect(text).toMatch(/metalayer_pipeline_last_success_timestamp_seconds\{pipeline="retail"\} \d{10}/);
     expect(text).toMatch(/metalayer_pipeline_last_run_duration_seconds\{pipeline="retail",status="succeeded"\} \d/);
     expect(text).toContain('metalayer_table_quality_score{layer="bronze",table="bronze.crm_cust_info"} 1');
-    expect(text).toMatch(/metalayer_table_quality_score\{layer="silver",table="silver.customers"\} 0\.\d+/);
+    expect(text).toMatch(/metalayer_table_quality_score\{layer="silver",table="silver.customers"\} (1|0\.\d+)\n/);
+    expect(text).toMatch(/metalayer_table_quality_score\{layer="gold",table="gold.fact_sales"\} (1|0\.\d+)\n/);
     const check = promtool(['check', 'metrics'], text);
     expect(check.code, check.out).toBe(0);
   });

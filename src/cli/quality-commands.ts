@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/env';
+import { sourceByName } from '../contracts/retail';
+import { loadSql } from '../db/sql-files';
+import { ConfigError } from '../errors/config-error';
+import { migrate } from '../migrate/migrator';
+import { openRuntime, type Runtime } from '../runtime';
+import { positiveInt, type SetExit } from './arguments';
+
+async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  await migrate(config.databaseUrl);
+  const rt = openRuntime(config, { poolSize: 2 });
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
+async function runOrLatest(rt: Runtime, run?: number): Promise<number> {
+  if (run !== undefined) {
+    const r = await rt.pool.query('select 1 from meta.runs where run_id = $1', [run]);
+    if (r.rowCount === 0) throw new ConfigError(`run ${run} does not exist`);
+    return run;
+  }
+  const latest = (await rt.pool.query<{ id: number | null }>('select max(run_id)::int as id from meta.quality_results')).rows[0]?.id;
+  if (latest === null || latest === undefined) throw new ConfigError('no run has quality results yet');
+  return latest;
+}
+
+/** Data quality: expectation results per run, and the quarantine. */
+export function registerQualityCommands(program: Command, setExit: SetExit): void {
+  program
+    .command('quality')
+    .description("a run's expectation results (default: the latest): rule, rows checked and failing, action, sample keys, model score")
+    .option('--run <id>', 'run id', positiveInt)
+    .option('--json', 'machine-readable output')
+    .action((o: { run?: number; json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const runId = await runOrLatest(rt, o.run);
+        const { rows } = await rt.pool.query(loadSql('queries/quality_report.sql'), [runId]);
+        const results = rows.map((r) => ({
+          layer: r.layer,
+          model: r.model,
+          rule: r.rule,
+          rowsChecked: Number(r.rows_checked),
+          rowsFailed: Number(r.rows_failed),
+          threshold: r.threshold === null ? null : Number(r.threshold),
+          action: r.action,
+          outcome: r.outcome,
+          sampleKeys: r.sample_keys,
+          modelScore: r.score === null ? null : Number(r.score),
+        }));
+        if (o.json) process.stdout.write(`${JSON.stringify({ runId, results })}\n`);
+        else {
+          process.stdout.write(`run ${runId}: ${results.length} expectation(s)\n`);
+          for (const r of results) {
+            const sample = r.rowsFailed > 0 ? `  e.g. ${JSON.stringify(r.sampleKeys.slice(0, 3))}` : '';
+            process.stdout.write(
+              `  ${`${r.layer}.${r.model}`.padEnd(22)} ${r.rule.padEnd(34)} ${r.outcome.padEnd(7)} ${String(r.rowsFailed).padStart(8)} / ${String(r.rowsChecked).padEnd(9)} (${r.action}${r.threshold !== null ? ` above ${r.threshold * 100}%` : ''})${sample}\n`,
+            );
+          }
+        }
+        setExit(results.some((r) => r.outcome === 'failed') ? 1 : 0);
+      }),
+    );
+
+  program
+    .command('quarantine')
+    .description('quarantined rows with file, line, rule and reason')
+    .option('--run <id>', 'only this run', positiveInt)
+    .option('--source <name>', 'only this source, e.g. crm_cust_info')
+    .option('--limit <n>', 'at most this many rows', positiveInt, 1000)
+    .option('--json', 'machine-readable output (one JSON object per line)')
+    .action((o: { run?: number; source?: string; limit: number; json?: boolean }) =>
+      withRuntime(async (rt) => {
+        if (o.source !== undefined && !sourceByName(o.source)) throw new ConfigError(`unknown source ${o.source}`);
+        const { rows } = await rt.pool.query(loadSql('queries/quarantine_list.sql'), [o.run ?? null, o.source ?? null, o.limit]);
+        for (const r of rows) {
+          const row = { runId: Number(r.run_id), source: r.source, file: r.file, line: Number(r.line), stage: r.stage, rule: r.rule, reason: r.reason, content: r.content };
+          process.stdout.write(o.json ? `${JSON.stringify(row)}\n` : `run ${row.runId}  ${row.file}:${row.line}  ${row.stage}/${row.rule}  ${row.reason}\n`);
+        }
+        if (!o.json) process.stdout.write(`${rows.length} row(s)\n`);
+      }),
+    );
+}

@@ -1,0 +1,149 @@
+import type pg from 'pg';
+import { RETAIL_SOURCES } from '../contracts/retail';
+import { qualified, quoteIdent } from '../db/ident';
+import { ExpectationError } from '../errors/expectation-error';
+import { passPredicate, Params } from './compile';
+import { ruleName, type Expectation, type LayerExpectations } from './expectations';
+
+export interface RuleResult {
+  layer: 'silver' | 'gold';
+  model: string;
+  rule: string;
+  rowsChecked: number;
+  rowsFailed: number;
+  threshold: number | null;
+  action: Expectation['action'];
+  outcome: 'passed' | 'warned' | 'dropped' | 'failed';
+  sampleKeys: unknown[];
+}
+
+export interface ModelScore {
+  layer: 'silver' | 'gold';
+  model: string;
+  rowsChecked: number;
+  rowsPassed: number;
+  score: number;
+}
+
+const SAMPLE = 5;
+
+/**
+ * Checks one model's expectations inside the step's transaction (the caller set the run context
+ * and, for silver, run_files_in). Counts every rule in one scan, then applies each failing rule's
+ * action: warn keeps the rows, drop moves them to quarantine, fail throws ExpectationError after
+ * every rule was evaluated (the step then rolls back; the caller keeps the results).
+ */
+export async function checkModel(
+  client: pg.ClientBase,
+  layer: 'silver' | 'gold',
+  model: string,
+  spec: LayerExpectations[string],
+): Promise<{ results: RuleResult[]; score: ModelScore }> {
+  const table = qualified(layer, model);
+  const scope = spec.scope === 'run' ? 't._run_id = meta.ctx_run_id()' : 'true';
+  const rowRules = spec.expectations.filter((e): e is Exclude<Expectation, { rule: 'conservation' }> => e.rule !== 'conservation');
+  const enforced = await uniqueIndexes(client, layer, model);
+  // A unique rule the database already enforces with a unique index cannot fail: no scan for it.
+  const isEnforced = (e: (typeof rowRules)[number]): boolean => e.rule === 'unique' && enforced.has([...e.columns].sort().join(','));
+  const params = new Params();
+  const predicates = rowRules.map((e) => (isEnforced(e) ? 'true' : `coalesce((${passPredicate(e, layer, model, params)}), false)`));
+  const counts = await client.query(
+    `select count(*)::bigint as checked,
+            count(*) filter (where ${predicates.length > 0 ? predicates.join(' and ') : 'true'})::bigint as passed
+            ${predicates.map((p, i) => `, count(*) filter (where not ${p})::bigint as f${i}`).join('')}
+       from ${table} t where ${scope}`,
+    params.values,
+  );
+  const c = counts.rows[0] as Record<string, number>;
+  const checked = Number(c.checked);
+  const keyJson = `jsonb_build_object(${spec.key.map((k) => `'${k}', t.${quoteIdent(k)}`).join(', ')})`;
+
+  // One rule's predicate on its own parameters, for the statements that use that rule alone.
+  const alone = (e: (typeof rowRules)[number]): { sql: string; params: Params } => {
+    const own = new Params();
+    return { sql: `coalesce((${passPredicate(e, layer, model, own)}), false)`, params: own };
+  };
+  const results: RuleResult[] = [];
+  for (const [i, e] of rowRules.entries()) {
+    const failed = Number(c[`f${i}`]);
+    let sample: unknown[] = [];
+    if (failed > 0) {
+      const one = alone(e);
+      const order = spec.key.map((k) => `t.${quoteIdent(k)}`).join(', ');
+      sample = (await client.query(`select ${keyJson} as k from ${table} t where ${scope} and not ${one.sql} order by ${order} limit ${SAMPLE}`, one.params.values)).rows.map((r) => r.k);
+    }
+    results.push(outcomeOf(layer, model, e, checked, failed, sample));
+  }
+  for (const e of spec.expectations) {
+    if (e.rule === 'conservation') results.push(await checkConservation(client, model, e));
+  }
+
+  for (const [i, e] of rowRules.entries()) {
+    const r = results[i]!;
+    if (r.outcome !== 'dropped') continue;
+    const one = alone(e);
+    const p = one.params;
+    await client.query(
+      `with gone as (delete from ${table} t where ${scope} and not ${one.sql} returning t.*)
+       insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
+       select meta.ctx_run_id(), g._file_id, ${p.add(sourceOf(model))}, g._line, 'silver', ${p.add(`${model}.${r.rule}`)},
+              ${p.add(`dropped by expectation ${r.rule} (${e.rule})`)}, to_jsonb(g)
+         from gone g
+       on conflict (file_id, line, stage, rule) do nothing`,
+      p.values,
+    );
+  }
+  const score: ModelScore = { layer, model, rowsChecked: checked, rowsPassed: Number(c.passed), score: checked === 0 ? 1 : Number(c.passed) / checked };
+  const failures = results.filter((r) => r.outcome === 'failed');
+  if (failures.length > 0) {
+    const detail = failures.map((f) => `${f.rule}: ${f.rowsFailed} of ${f.rowsChecked} rows, e.g. ${JSON.stringify(f.sampleKeys.slice(0, 3))}`).join('; ');
+    throw new ExpectationError(`${layer}.${model} failed its expectations — ${detail}`, [...results, score]);
+  }
+  return { results, score };
+}
+
+function outcomeOf(layer: 'silver' | 'gold', model: string, e: Expectation, checked: number, failed: number, sample: unknown[]): RuleResult {
+  const base = { layer, model, rule: ruleName(e), rowsChecked: checked, rowsFailed: failed, threshold: e.threshold ?? null, action: e.action, sampleKeys: sample };
+  if (failed === 0) return { ...base, outcome: 'passed' };
+  const share = checked === 0 ? 0 : failed / checked;
+  if (e.threshold !== undefined && share <= e.threshold) return { ...base, outcome: 'warned' };
+  return { ...base, outcome: e.action === 'warn' ? 'warned' : e.action === 'drop' ? 'dropped' : 'failed' };
+}
+
+function sourceOf(entity: string): string {
+  const s = RETAIL_SOURCES.find((x) => x.entity === entity);
+  if (!s) throw new ExpectationError(`no source feeds silver.${entity}`, []);
+  return s.name;
+}
+
+/** Every bronze row of the run's files reaches silver by its key, or is quarantined by silver. */
+async function checkConservation(client: pg.ClientBase, model: string, e: Extract<Expectation, { rule: 'conservation' }>): Promise<RuleResult> {
+  const bronze = qualified('bronze', sourceOf(model));
+  const silverKey = quoteIdent(e.silver_key);
+  const { rows } = await client.query(
+    `with rows_in as (
+       select b._file_id, b._line, (${e.bronze_key}) as k from ${bronze} b join run_files_in rf on rf.file_id = b._file_id
+     ), lost as (
+       select r._file_id, r._line from rows_in r
+        where not exists (select 1 from ${qualified('silver', model)} s where s.${silverKey} = r.k)
+          and not exists (select 1 from quarantine.rejects q where q.file_id = r._file_id and q.line = r._line and q.stage = 'silver')
+     )
+     select (select count(*) from rows_in)::bigint as checked, (select count(*) from lost)::bigint as failed,
+            coalesce((select jsonb_agg(jsonb_build_object('file_id', _file_id, 'line', _line)) from (select * from lost order by _file_id, _line limit ${SAMPLE}) l), '[]') as sample`,
+  );
+  const r = rows[0] as { checked: number; failed: number; sample: unknown[] };
+  return outcomeOf('silver', model, e, Number(r.checked), Number(r.failed), r.sample);
+}
+
+/** Column sets (sorted, comma-joined) of the table's unique indexes without a predicate. */
+async function uniqueIndexes(client: pg.ClientBase, schema: string, table: string): Promise<Set<string>> {
+  const { rows } = await client.query<{ cols: string }>(
+    `select string_agg(a.attname, ',' order by a.attname) as cols
+       from pg_index i
+       join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+      where i.indrelid = to_regclass($1) and i.indisunique and i.indpred is null
+      group by i.indexrelid`,
+    [`${schema}.${table}`],
+  );
+  return new Set(rows.map((r) => r.cols));
+}

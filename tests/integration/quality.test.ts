@@ -1,0 +1,132 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPipeline } from '../../src/pipeline/run-pipeline';
+import type { RunSummary } from '../../src/pipeline/summary';
+import { openRuntime } from '../../src/runtime';
+import { runCli } from '../helpers/processes';
+import { createTestEnv, type TestEnv } from '../helpers/test-env';
+
+// Declarative expectations on hand-made rows: each action (warn, drop, fail), thresholds, the
+// conservation rule catching a deliberately broken model, and the quality/quarantine commands.
+const HEADER = 'cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date';
+const row = (id: number, first: string, last = 'Lee'): string => `${id},AW${id},${first},${last},S,F,2024-01-15`;
+let t: TestEnv;
+let caseNo = 0;
+let failedRun = 0;
+
+beforeAll(async () => {
+  t = await createTestEnv('quality');
+});
+afterAll(async () => t?.cleanup());
+
+/** Runs one customers file under the given silver expectations (YAML text for the customers model). */
+async function runWith(expectations: string, rows: string[]): Promise<RunSummary> {
+  caseNo += 1;
+  const dir = path.join(t.tmp, `case${caseNo}`);
+  mkdirSync(path.join(dir, 'in'), { recursive: true });
+  writeFileSync(path.join(dir, 'silver.yml'), `models:\n  customers:\n    description: test\n    grain: one row per customer\n    key: [customer_id]\n    expectations:\n${expectations}`);
+  writeFileSync(path.join(dir, 'gold.yml'), 'models: {}\n');
+  writeFileSync(path.join(dir, 'in', 'cust_info.csv'), `${[HEADER, ...rows].join('\n')}\n`);
+  const rt = openRuntime({ ...t.config, expectationsDir: dir }, { poolSize: 4, logger: t.rt.logger });
+  try {
+    return await runPipeline(rt, { inputDir: path.join(dir, 'in'), asOf: '2025-06-30', workers: 1 });
+  } finally {
+    await rt.close();
+  }
+}
+
+const results = async (runId: number) =>
+  (await t.rt.pool.query(`select rule, rows_checked, rows_failed, outcome, sample_keys from meta.quality_results where run_id = $1 and layer = 'silver' order by rule`, [runId])).rows;
+const silverIds = async (from: number, to: number) =>
+  (await t.rt.pool.query('select customer_id from silver.customers where customer_id between $1 and $2 order by 1', [from, to])).rows.map((r) => r.customer_id);
+
+describe('expectations', () => {
+  it('warn keeps the failing rows and counts them', async () => {
+    const s = await runWith(`      - { name: first_name_known, rule: accepted_values, column: first_name, values: [Ann, Bob], action: warn }\n`, [
+      row(101, 'Ann'),
+      row(102, 'Zed'),
+      row(103, 'Bob'),
+    ]);
+    expect(s.status, s.message ?? '').toBe('succeeded');
+    expect(await results(s.runId)).toEqual([{ rule: 'first_name_known', rows_checked: 3, rows_failed: 1, outcome: 'warned', sample_keys: [{ customer_id: 102 }] }]);
+    expect(await silverIds(101, 103)).toEqual([101, 102, 103]);
+    const score = (await t.rt.pool.query('select rows_checked, rows_passed, score from meta.quality_scores where run_id = $1', [s.runId])).rows[0];
+    expect(score).toEqual({ rows_checked: 3, rows_passed: 2, score: 0.66667 });
+  });
+
+  it('drop moves the failing rows to quarantine under the rule name, with file and line', async () => {
+    const s = await runWith(`      - { name: no_mallory, rule: expression, sql: "first_name <> 'Mallory'", action: drop }\n`, [row(201, 'Ann'), row(202, 'Mallory'), row(203, 'Bob')]);
+    expect(s.status, s.message ?? '').toBe('succeeded');
+    expect(await silverIds(201, 203)).toEqual([201, 203]);
+    const q = (await t.rt.pool.query(`select line, rule, reason, record->>'first_name' as first from quarantine.rejects where run_id = $1`, [s.runId])).rows;
+    expect(q).toEqual([{ line: 3, rule: 'customers.no_mallory', reason: 'dropped by expectation no_mallory (expression)', first: 'Mallory' }]);
+    expect((await results(s.runId))[0]).toMatchObject({ rows_failed: 1, outcome: 'dropped' });
+  });
+
+  it('fail rolls the step back and fails the run with sample keys; the results stay', async () => {
+    const s = await runWith(`      - { name: last_name_present, rule: not_null, column: last_name, action: fail }\n`, [row(301, 'Ann', ''), row(302, 'Bob'), row(303, 'Cy', '')]);
+    expect(s.status).toBe('failed');
+    failedRun = s.runId;
+    expect(s.message).toMatch(/silver\.customers failed its expectations — last_name_present: 2 of 3 rows, e\.g\. \[\{"customer_id":301\},\{"customer_id":303\}\]/);
+    expect(await silverIds(301, 303)).toEqual([]); // rolled back
+    expect(await results(s.runId)).toEqual([
+      { rule: 'last_name_present', rows_checked: 3, rows_failed: 2, outcome: 'failed', sample_keys: [{ customer_id: 301 }, { customer_id: 303 }] },
+    ]);
+  });
+
+  it('a threshold lets a small share of failing rows through as a warning, and fails above it', async () => {
+    const rule = `      - { name: last_name_present, rule: not_null, column: last_name, action: fail, threshold: "30%" }\n`;
+    const below = await runWith(rule, [row(401, 'A', ''), row(402, 'B'), row(403, 'C'), row(404, 'D')]);
+    expect(below.status, below.message ?? '').toBe('succeeded');
+    expect((await results(below.runId))[0]).toMatchObject({ rows_failed: 1, outcome: 'warned' });
+    const above = await runWith(rule, [row(411, 'A', ''), row(412, 'B', ''), row(413, 'C'), row(414, 'D')]);
+    expect(above.status).toBe('failed');
+    expect((await results(above.runId))[0]).toMatchObject({ rows_failed: 2, outcome: 'failed' });
+  });
+
+  it('conservation catches a model that silently loses rows', async () => {
+    // A deliberately broken model: a trigger swallows the insert of customer 503.
+    await t.rt.pool.query(`create function public.lose_503() returns trigger language plpgsql as $$ begin if new.customer_id = 503 then return null; end if; return new; end $$`);
+    await t.rt.pool.query('create trigger lose_503 before insert on silver.customers for each row execute function public.lose_503()');
+    try {
+      const s = await runWith(`      - { rule: conservation, bronze_key: "meta.try_int8(b.cst_id)", silver_key: customer_id, action: fail }\n`, [row(501, 'A'), row(502, 'B'), row(503, 'C')]);
+      expect(s.status).toBe('failed');
+      expect(s.message).toMatch(/conservation: 1 of 3 rows, e\.g\. \[\{"line":4,"file_id":\d+\}\]/);
+    } finally {
+      await t.rt.pool.query('drop trigger lose_503 on silver.customers');
+      await t.rt.pool.query('drop function public.lose_503()');
+    }
+    // The same rule passes on the intact model, quarantined rows counting as accounted for.
+    const ok = await runWith(`      - { rule: conservation, bronze_key: "meta.try_int8(b.cst_id)", silver_key: customer_id, action: fail }\n`, [row(601, 'A'), 'x,AWx,Bad,Id,S,F,2024-01-15']);
+    expect(ok.status, ok.message ?? '').toBe('succeeded');
+    expect((await results(ok.runId))[0]).toMatchObject({ rule: 'conservation', rows_checked: 2, rows_failed: 0, outcome: 'passed' });
+  });
+
+  it('refuses an expectations file that breaks the schema, naming the problem', async () => {
+    const s = await runWith(`      - { rule: not_null, column: "last_name; drop table x", action: fail }\n`, [row(701, 'A')]);
+    expect(s.status).toBe('failed');
+    expect(s.message).toMatch(/invalid expectations .*silver\.yml: models\.customers\.expectations\.0\.column/);
+  });
+
+  it('metalayer quality and quarantine show what the expectations found', async () => {
+    const latest = await runCli(t.env, ['quality', '--json']);
+    expect(latest.code, latest.stderr).toBe(0); // the latest run with results passed them all
+    expect(JSON.parse(latest.stdout).results).toEqual([expect.objectContaining({ layer: 'silver', model: 'customers', rule: 'conservation', rowsChecked: 2, rowsFailed: 0, outcome: 'passed' })]);
+    const failed = await runCli(t.env, ['quality', '--run', String(failedRun), '--json']);
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toEqual({
+      runId: failedRun,
+      results: [
+        {
+          layer: 'silver', model: 'customers', rule: 'last_name_present', rowsChecked: 3, rowsFailed: 2, threshold: null, action: 'fail',
+          outcome: 'failed', sampleKeys: [{ customer_id: 301 }, { customer_id: 303 }], modelScore: 0.33333,
+        },
+      ],
+    });
+    const quarantine = await runCli(t.env, ['quarantine', '--source', 'crm_cust_info', '--json']);
+    expect(quarantine.code).toBe(0);
+    const lines = quarantine.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual(expect.arrayContaining([expect.objectContaining({ file: expect.stringMatching(/cust_info\.csv$/), line: 3, stage: 'silver', rule: 'customers.no_mallory' })]));
+  });
+});
