@@ -86,6 +86,7 @@ export const DASHBOARDS: DashboardSpec[] = [
     description: 'How old the warehouse is: last successful run, last load per source, last run duration.',
     panels: [
       { title: 'Time since the last successful run', type: 'stat', unit: 's', description: 'Pages after 26 h (MetaLayerPipelineStale).', queries: [{ expr: 'time() - max by (pipeline) (metalayer_pipeline_last_success_timestamp_seconds)', legend: '{{pipeline}}' }] },
+      { title: 'Source age ÷ its maximum age', unit: 'percentunit', description: 'Above 100 % the source is late (each contract declares its maximum age).', queries: [{ expr: '(time() - max by (source) (metalayer_source_last_loaded_timestamp_seconds)) / on (source) max by (source) (metalayer_source_max_age_seconds)', legend: '{{source}}' }] },
       { title: 'Time since each source last loaded', unit: 's', description: 'A late source system shows here first (MetaLayerSourceLate).', queries: [{ expr: 'time() - max by (source) (metalayer_source_last_loaded_timestamp_seconds)', legend: '{{source}}' }] },
       { title: 'Duration of the last run', type: 'stat', unit: 's', description: 'Wall time of the last finished run, by its status.', queries: [{ expr: 'max by (pipeline, status) (metalayer_pipeline_last_run_duration_seconds)', legend: '{{status}}' }] },
     ],

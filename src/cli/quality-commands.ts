@@ -4,6 +4,7 @@ import { sourceByName } from '../contracts/retail';
 import { loadSql } from '../db/sql-files';
 import { ConfigError } from '../errors/config-error';
 import { migrate } from '../migrate/migrator';
+import { readFreshness } from '../quality/freshness';
 import { openRuntime, type Runtime } from '../runtime';
 import { positiveInt, type SetExit } from './arguments';
 
@@ -63,6 +64,25 @@ export function registerQualityCommands(program: Command, setExit: SetExit): voi
           }
         }
         setExit(results.some((r) => r.outcome === 'failed') ? 1 : 0);
+      }),
+    );
+
+  program
+    .command('freshness')
+    .description('each source against its declared maximum age: which is late, and since when (exit 1 if any)')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) =>
+      withRuntime(async (rt) => {
+        const sources = await readFreshness(rt.pool);
+        if (o.json) process.stdout.write(`${JSON.stringify({ sources })}\n`);
+        else {
+          for (const s of sources) {
+            const state = s.late ? `LATE since ${s.lateSince ?? 'ever (never loaded)'}` : 'fresh';
+            const age = s.ageHours === null ? 'never loaded' : `last loaded ${s.lastLoaded} (${s.ageHours.toFixed(1)} h ago)`;
+            process.stdout.write(`${s.source.padEnd(18)} ${state.padEnd(40)} ${age}; max age ${s.maxAgeHours} h\n`);
+          }
+        }
+        setExit(sources.some((s) => s.late) ? 1 : 0);
       }),
     );
 

@@ -89,6 +89,8 @@ const RAW = [
     name: 'erp_px_cat_g1v2',
     system: 'erp',
     filePrefix: 'px_cat_g1v2',
+    // The category list changes rarely; its export may come weekly.
+    maxAgeHours: 24 * 7 + 2,
     description: 'ERP product categories.',
     entity: 'categories',
     businessKey: ['id'],

@@ -24,6 +24,8 @@ export const SourceContractSchema = z.object({
   description: z.string(),
   columns: z.array(ColumnSchema).min(1),
   businessKey: z.array(z.string()).min(1),
+  /** Freshness: a new file is expected at least this often; older than this, the source is late. */
+  maxAgeHours: z.number().positive().default(26),
   /** The silver entity this source feeds. */
   entity: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
 });

@@ -29,6 +29,7 @@ export const METRIC_NAMES = {
   runs: 'metalayer_pipeline_runs',
   tableQuality: 'metalayer_table_quality_score',
   sourceLastLoaded: 'metalayer_source_last_loaded_timestamp_seconds',
+  sourceMaxAge: 'metalayer_source_max_age_seconds',
 } as const;
 
 export interface QueueSnapshot {
@@ -44,6 +45,7 @@ export interface PipelineSnapshot {
   runs: { status: string; value: number }[];
   tableQuality: { layer: string; table: string; value: number }[];
   sourceLastLoadedSeconds: { source: string; value: number }[];
+  sourceMaxAgeSeconds: { source: string; value: number }[];
 }
 
 /**
@@ -174,6 +176,17 @@ export function createServerRegistry(read: {
     collect() {
       return fromPipeline(this, (g, s) => {
         for (const v of s.sourceLastLoadedSeconds) g.set({ source: v.source }, v.value);
+      });
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.sourceMaxAge,
+    help: 'Declared maximum age of each source (its contract): older than this since the last load, the source is late.',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      return fromPipeline(this, (g, s) => {
+        for (const v of s.sourceMaxAgeSeconds) g.set({ source: v.source }, v.value);
       });
     },
   });

@@ -1,3 +1,4 @@
+import { RETAIL_SOURCES } from '../contracts/retail';
 import type { Pool } from '../db/pool';
 import { loadSql } from '../db/sql-files';
 import type { PipelineSnapshot } from './metrics';
@@ -16,5 +17,6 @@ export async function readPipelineSnapshot(pool: Pool): Promise<PipelineSnapshot
     runs: of('runs').map((r) => ({ status: r.status!, value: r.value })),
     tableQuality: quality.rows,
     sourceLastLoadedSeconds: sources.rows,
+    sourceMaxAgeSeconds: RETAIL_SOURCES.map((s) => ({ source: s.name, value: s.maxAgeHours * 3600 })),
   };
 }

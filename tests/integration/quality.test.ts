@@ -109,6 +109,19 @@ describe('expectations', () => {
     expect(s.message).toMatch(/invalid expectations .*silver\.yml: models\.customers\.expectations\.0\.column/);
   });
 
+  it('metalayer freshness says which source is late, and since when', async () => {
+    const fresh = await runCli(t.env, ['freshness', '--json']);
+    const bySource = Object.fromEntries(JSON.parse(fresh.stdout).sources.map((s: { source: string }) => [s.source, s]));
+    expect(bySource.crm_cust_info).toMatchObject({ late: false, maxAgeHours: 26 });
+    expect(bySource.erp_px_cat_g1v2).toMatchObject({ late: true, lastLoaded: null, lateSince: null, maxAgeHours: 170 }); // never loaded
+    expect(fresh.code).toBe(1);
+    // Thirty hours later, the customers export is late since four hours.
+    await t.rt.pool.query(`update meta.chunks set loaded_at = now() - interval '30 hours'`);
+    const late = JSON.parse((await runCli(t.env, ['freshness', '--json'])).stdout).sources.find((s: { source: string }) => s.source === 'crm_cust_info');
+    expect(late.late).toBe(true);
+    expect(Math.round((Date.now() - Date.parse(late.lateSince)) / 3_600_000)).toBe(4);
+  });
+
   it('metalayer quality and quarantine show what the expectations found', async () => {
     const latest = await runCli(t.env, ['quality', '--json']);
     expect(latest.code, latest.stderr).toBe(0); // the latest run with results passed them all
