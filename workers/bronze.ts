@@ -3,14 +3,23 @@ import { sourceByName } from '../src/contracts/retail';
 import { ConfigError } from '../src/errors/config-error';
 import { loadChunk, type ChunkResult } from '../src/ingest/bronze-loader';
 import { assertUnchanged } from '../src/ingest/file-stability';
-import { BronzePayload } from '../src/queue/payloads';
+import { replayBronzeRejects, type ReplayResult } from '../src/ingest/replay-rejects';
+import { BronzeJobPayload } from '../src/queue/payloads';
 import type { JobKind } from './job-kind';
 
-/** Loads one chunk of one file into bronze (see src/ingest/bronze-loader.ts). */
-export const bronzeJob: JobKind<typeof BronzePayload, ChunkResult & { source: string }> = {
+type BronzeResult = (ChunkResult & { source: string }) | (ReplayResult & { source: string; replay: true });
+
+/** Loads one chunk of one file into bronze (see src/ingest/bronze-loader.ts), or replays a file's rejects. */
+export const bronzeJob: JobKind<typeof BronzeJobPayload, BronzeResult> = {
   queue: 'bronze',
-  schema: BronzePayload,
+  schema: BronzeJobPayload,
   async handler(rt, p) {
+    if ('replay' in p) {
+      const source = (await rt.pool.query('select source from meta.files where file_id = $1', [p.fileId])).rows[0]?.source as string | undefined;
+      if (!source) throw new ConfigError(`file ${p.fileId} is not in meta.files`);
+      const replayed = await withTransaction(rt.pool, (client) => replayBronzeRejects(client, p.runId, p.fileId, rt.config.maxRecordBytes));
+      return { ...replayed, source, replay: true as const };
+    }
     const { rows } = await rt.pool.query(
       `select f.path, f.source, f.columns, f.header, f.size_bytes, extract(epoch from f.modified_at) * 1000 as modified_ms,
               c.byte_start, c.byte_end, c.first_line, c.records, c.needs_row_path
@@ -38,6 +47,7 @@ export const bronzeJob: JobKind<typeof BronzePayload, ChunkResult & { source: st
     return { ...result, source: row.source as string };
   },
   rowCounts: (result) => {
+    if ('replay' in result) return [{ source: result.source, layer: 'bronze', outcome: 'loaded', n: result.loaded }];
     return [
       { source: result.source, layer: 'bronze', outcome: 'read', n: result.rowsRead },
       { source: result.source, layer: 'bronze', outcome: 'loaded', n: result.rowsLoaded },

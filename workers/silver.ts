@@ -15,7 +15,10 @@ export const silverJob: JobKind<typeof SilverPayload, StepResult & { source: str
     if (!source) throw new ConfigError(`no source feeds silver entity ${p.entity}`);
     const readiness = await readRunReadiness(rt.pool, p.runId);
     if (!silverIsReady(readiness, p.entity)) throw new StepError(notReadyMessage(p.runId, `silver ${p.entity}`, readiness));
-    const result = await runSilverStep(rt.pool, rt.config.stepWorkMem, p.runId, p.entity, source.name, rt.config.expectationsDir);
+    const result = await runSilverStep(rt.pool, rt.config.stepWorkMem, p.runId, p.entity, source.name, {
+      ...(rt.config.expectationsDir ? { expectationsDir: rt.config.expectationsDir } : {}),
+      replay: p.replay === true,
+    });
     return { ...result, source: source.name };
   },
   rowCounts: (result) => [{ source: result.source, layer: 'silver', outcome: 'changed', n: result.rows }],

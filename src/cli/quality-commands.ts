@@ -6,12 +6,19 @@ import { ConfigError } from '../errors/config-error';
 import { migrate } from '../migrate/migrator';
 import { readFreshness } from '../quality/freshness';
 import { openRuntime, type Runtime } from '../runtime';
-import { positiveInt, type SetExit } from './arguments';
+import { replayRun } from '../pipeline/replay-run';
+import { runExitCode } from '../pipeline/run-pipeline';
+import { buildSummary } from '../pipeline/summary';
+import { waitForRunStatus } from '../pipeline/wait-status';
+import { QUEUES } from '../queue/names';
+import { startWorkers } from '../../workers/start-workers';
+import { nonNegativeInt, positiveInt, type SetExit } from './arguments';
+import { formatSummary } from './print-summary';
 
-async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
+async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>, poolSize = 2): Promise<T> {
   const config = loadConfig();
   await migrate(config.databaseUrl);
-  const rt = openRuntime(config, { poolSize: 2 });
+  const rt = openRuntime(config, { poolSize });
   try {
     return await fn(rt);
   } finally {
@@ -65,6 +72,34 @@ export function registerQualityCommands(program: Command, setExit: SetExit): voi
         }
         setExit(results.some((r) => r.outcome === 'failed') ? 1 : 0);
       }),
+    );
+
+  program
+    .command('replay')
+    .description("send a finished run's quarantined rows back through bronze, silver and gold (after fixing a contract or rule); waits and prints the summary")
+    .requiredOption('--run <id>', 'run id', positiveInt)
+    .option('--source <name>', 'only the rows of this source, e.g. crm_cust_info')
+    .option('--workers <n>', 'also run N workers in this process (0: rely on `metalayer worker` processes)', nonNegativeInt, 0)
+    .option('--json', 'print one JSON object instead of the readable summary')
+    .option('--timeout <seconds>', 'give up waiting after this many seconds', positiveInt)
+    .action((o: { run: number; source?: string; workers: number; json?: boolean; timeout?: number }) =>
+      withRuntime(async (rt) => {
+        const group = o.workers > 0 ? startWorkers(rt, { queues: [...QUEUES], concurrency: o.workers }) : null;
+        try {
+          const started = await replayRun(rt, o.run, o.source);
+          const waited = await waitForRunStatus(rt.pool, o.run, o.timeout ? { timeoutMs: o.timeout * 1000 } : {});
+          const summary = (await buildSummary(rt.pool, o.run))!;
+          const left = (await rt.pool.query<{ n: number }>(
+            'select count(*)::int as n from quarantine.rejects where run_id = $1 and ($2::text is null or source = $2)',
+            [o.run, o.source ?? null],
+          )).rows[0]!.n;
+          const replay = { ...started, stillQuarantined: left };
+          process.stdout.write(o.json ? `${JSON.stringify({ ...summary, replay })}\n` : `${formatSummary(summary)}\nreplayed ${started.rows.bronze + started.rows.silver} quarantined row(s); ${left} still quarantined\n`);
+          setExit(waited === 'timeout' ? 1 : runExitCode(summary));
+        } finally {
+          await group?.close();
+        }
+      }, Math.max(2, o.workers * 3 + 2)),
     );
 
   program

@@ -19,7 +19,7 @@ export interface RowPathResult {
   rejects: Reject[];
 }
 
-interface GoodRow {
+export interface GoodRow {
   line: number;
   /** The row as one CSV line, lineage first, LF-terminated. */
   csv: Buffer;
@@ -84,7 +84,7 @@ export async function loadRowByRow(
 
 const NL = Buffer.from('\n');
 
-async function copyIsolating(client: pg.ClientBase, copySql: string, rows: GoodRow[], rejects: Reject[]): Promise<number> {
+export async function copyIsolating(client: pg.ClientBase, copySql: string, rows: GoodRow[], rejects: Reject[]): Promise<number> {
   if (rows.length === 0) return 0;
   await client.query('savepoint ml_rows');
   try {
@@ -109,7 +109,7 @@ async function copyIsolating(client: pg.ClientBase, copySql: string, rows: GoodR
  * Re-serialises a parsed row: known fields quoted, then `_extra` as JSON when the file has named
  * unknown columns. An unnamed column (a trailing delimiter on every line) is dropped.
  */
-function serialize(lineage: string, fields: string[], extras: { index: number; name: string }[]): Buffer {
+export function serialize(lineage: string, fields: string[], extras: { index: number; name: string }[]): Buffer {
   const extraIdx = new Set(extras.map((e) => e.index));
   const out: string[] = [lineage];
   fields.forEach((f, i) => {

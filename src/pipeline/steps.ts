@@ -89,11 +89,22 @@ async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silve
  * Silver step of one entity: marks its files loaded, runs sql/silver/<entity>.sql, then checks the
  * entity's expectations (sql/silver/expectations.yml) in the same transaction.
  */
-export async function runSilverStep(pool: Pool, workMem: string, runId: number, entity: string, source: string, expectationsDir?: string): Promise<StepResult> {
+export async function runSilverStep(
+  pool: Pool,
+  workMem: string,
+  runId: number,
+  entity: string,
+  source: string,
+  opts: { expectationsDir?: string; replay?: boolean } = {},
+): Promise<StepResult> {
+  const { expectationsDir } = opts;
   const asOf = await runAsOf(pool, runId);
   return tracked(pool, workMem, runId, 'silver', entity, async (client) => {
     await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, `silver.${entity}`]);
     await setRunContext(client, { runId, asOf });
+    // A replay judges the run's silver rejects of this source again: the rules decide anew, and
+    // the rows that still fail are quarantined again (in this transaction: a failure keeps them).
+    if (opts.replay) await client.query(`delete from quarantine.rejects where run_id = $1 and source = $2 and stage = 'silver'`, [runId, source]);
     // All bronze children are done when this job runs: the run's files of this source are loaded.
     await client.query(
       `update meta.files f set status = 'loaded'

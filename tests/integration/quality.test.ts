@@ -21,14 +21,14 @@ beforeAll(async () => {
 afterAll(async () => t?.cleanup());
 
 /** Runs one customers file under the given silver expectations (YAML text for the customers model). */
-async function runWith(expectations: string, rows: string[]): Promise<RunSummary> {
+async function runWith(expectations: string, rows: string[], overrides: Partial<TestEnv['config']> = {}): Promise<RunSummary> {
   caseNo += 1;
   const dir = path.join(t.tmp, `case${caseNo}`);
   mkdirSync(path.join(dir, 'in'), { recursive: true });
   writeFileSync(path.join(dir, 'silver.yml'), `models:\n  customers:\n    description: test\n    grain: one row per customer\n    key: [customer_id]\n    expectations:\n${expectations}`);
   writeFileSync(path.join(dir, 'gold.yml'), 'models: {}\n');
   writeFileSync(path.join(dir, 'in', 'cust_info.csv'), `${[HEADER, ...rows].join('\n')}\n`);
-  const rt = openRuntime({ ...t.config, expectationsDir: dir }, { poolSize: 4, logger: t.rt.logger });
+  const rt = openRuntime({ ...t.config, expectationsDir: dir, ...overrides }, { poolSize: 4, logger: t.rt.logger });
   try {
     return await runPipeline(rt, { inputDir: path.join(dir, 'in'), asOf: '2025-06-30', workers: 1 });
   } finally {
@@ -38,6 +38,14 @@ async function runWith(expectations: string, rows: string[]): Promise<RunSummary
 
 const results = async (runId: number) =>
   (await t.rt.pool.query(`select rule, rows_checked, rows_failed, outcome, sample_keys from meta.quality_results where run_id = $1 and layer = 'silver' order by rule`, [runId])).rows;
+/** An expectations folder (silver.yml, gold.yml) for the CLI: customers checked by the given rules. */
+function expectationsDir(name: string, rules: string): string {
+  const dir = path.join(t.tmp, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'silver.yml'), `models:\n  customers:\n    description: test\n    grain: one row per customer\n    key: [customer_id]\n    expectations:\n${rules}`);
+  writeFileSync(path.join(dir, 'gold.yml'), 'models: {}\n');
+  return dir;
+}
 const silverIds = async (from: number, to: number) =>
   (await t.rt.pool.query('select customer_id from silver.customers where customer_id between $1 and $2 order by 1', [from, to])).rows.map((r) => r.customer_id);
 
@@ -141,5 +149,42 @@ describe('expectations', () => {
     expect(quarantine.code).toBe(0);
     const lines = quarantine.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toEqual(expect.arrayContaining([expect.objectContaining({ file: expect.stringMatching(/cust_info\.csv$/), line: 3, stage: 'silver', rule: 'customers.no_mallory' })]));
+  });
+});
+
+describe('reject → fix → replay', () => {
+  it('a rule fixed after it dropped rows: replay loads them into silver; the quarantine empties; counts stay conserved', async () => {
+    const s = await runWith(`      - { name: no_mallory, rule: expression, sql: "first_name <> 'Mallory'", action: drop }\n`, [row(801, 'Ann'), row(802, 'Mallory')]);
+    expect(await silverIds(801, 802)).toEqual([801]);
+    const fixed = expectationsDir('fixed-rules', `      - { name: first_name_present, rule: not_null, column: first_name, action: warn }\n`);
+    const r = await runCli({ ...t.env, METALAYER_EXPECTATIONS_DIR: fixed }, ['replay', '--run', String(s.runId), '--workers', '1', '--json', '--timeout', '60']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.status).toBe('succeeded');
+    expect(out.replay).toMatchObject({ replay: 1, rows: { bronze: 0, silver: 1 }, entities: ['customers'], stillQuarantined: 0 });
+    expect(await silverIds(801, 802)).toEqual([801, 802]);
+    const f = out.files[0];
+    expect(f).toMatchObject({ rowsRead: 2, rowsLoaded: 2, rowsRejected: 0 });
+  });
+
+  it('a limit raised after it rejected a row at bronze: replay loads it with its original lineage', async () => {
+    const long = row(902, 'L'.repeat(2000));
+    const s = await runWith(`      - { rule: not_null, column: customer_number, action: warn }\n`, [row(901, 'Ann'), long, row(903, 'Cy')], { maxRecordBytes: 1024 });
+    expect(s.files[0]).toMatchObject({ rowsRead: 3, rowsLoaded: 2, rowsRejected: 1 });
+    const before = (await t.rt.pool.query(`select line, reason from quarantine.rejects where run_id = $1`, [s.runId])).rows;
+    expect(before).toEqual([{ line: 3, reason: expect.stringMatching(/longer than the limit of 1024/) }]);
+    const r = await runCli(t.env, ['replay', '--run', String(s.runId), '--workers', '1', '--json', '--timeout', '60']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.replay).toMatchObject({ rows: { bronze: 1, silver: 0 }, stillQuarantined: 0 });
+    // Read = loaded + still quarantined, for the file and in the ledger.
+    expect(out.files[0]).toMatchObject({ rowsRead: 3, rowsLoaded: 3, rowsRejected: 0 });
+    const bronze = (await t.rt.pool.query(`select _run_id, _line, length(cst_firstname) as len from bronze.crm_cust_info where cst_id = '902'`)).rows;
+    expect(bronze).toEqual([{ _run_id: s.runId, _line: 3, len: 2000 }]);
+    expect(await silverIds(901, 903)).toEqual([901, 902, 903]);
+    // Nothing left to replay.
+    const again = await runCli(t.env, ['replay', '--run', String(s.runId)]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/no quarantined rows: nothing to replay/);
   });
 });
