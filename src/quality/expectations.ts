@@ -24,8 +24,21 @@ export const Expectation = z.discriminatedUnion('rule', [
   z.strictObject({ rule: z.literal('relationships'), column: Ident, to_table: Ident, to_column: Ident, ...Common }),
   // A custom predicate, true for a passing row. SQL written by the team in the repository, like a model.
   z.strictObject({ rule: z.literal('expression'), sql: z.string().min(1), ...Common, name: Ident }),
-  // Every bronze row of the run reaches silver by key, or is quarantined.
-  z.strictObject({ rule: z.literal('conservation'), bronze_key: z.string().min(1), silver_key: Ident, ...Common }),
+  // Row conservation between layers. Silver: every bronze row of the run reaches silver by key
+  // (bronze_key, an expression over bronze row `b`, = silver_key), or is quarantined. Gold: every
+  // row of silver model `from` that the run changed has a row in this model with the same `key`.
+  z
+    .strictObject({
+      rule: z.literal('conservation'),
+      bronze_key: z.string().min(1).optional(),
+      silver_key: Ident.optional(),
+      from: Ident.optional(),
+      key: z.array(Ident).min(1).optional(),
+      ...Common,
+    })
+    .refine((e) => (e.bronze_key !== undefined && e.silver_key !== undefined) !== (e.from !== undefined && e.key !== undefined), {
+      message: 'conservation needs bronze_key and silver_key (silver), or from and key (gold)',
+    }),
 ]);
 export type Expectation = z.infer<typeof Expectation>;
 

@@ -75,9 +75,11 @@ export async function checkModel(
     results.push(outcomeOf(layer, model, e, checked, failed, sample));
   }
   for (const e of spec.expectations) {
-    if (e.rule === 'conservation') results.push(await checkConservation(client, model, e));
+    if (e.rule === 'conservation') results.push(layer === 'silver' ? await checkConservation(client, model, e) : await checkGoldConservation(client, model, e));
   }
 
+  // Scored before any drop: a dropped row's score is kept with the run.
+  await storeRowScores(client, layer, model, table, scope, keyJson, rowRules, predicates, params, Number(c.passed) < checked);
   for (const [i, e] of rowRules.entries()) {
     const r = results[i]!;
     if (r.outcome !== 'dropped') continue;
@@ -116,10 +118,27 @@ function sourceOf(entity: string): string {
   return s.name;
 }
 
+/** Every silver row of `from` changed by the run has a row in the gold model with the same key. */
+async function checkGoldConservation(client: pg.ClientBase, model: string, e: Extract<Expectation, { rule: 'conservation' }>): Promise<RuleResult> {
+  const keys = e.key!.map(quoteIdent);
+  const { rows } = await client.query(
+    `with lost as (
+       select ${keys.map((k) => `s.${k}`).join(', ')} from ${qualified('silver', e.from!)} s
+        where s._run_id = meta.ctx_run_id()
+          and not exists (select 1 from ${qualified('gold', model)} g where ${keys.map((k) => `g.${k} = s.${k}`).join(' and ')})
+     )
+     select (select count(*) from ${qualified('silver', e.from!)} s where s._run_id = meta.ctx_run_id())::bigint as checked,
+            (select count(*) from lost)::bigint as failed,
+            coalesce((select jsonb_agg(to_jsonb(l)) from (select * from lost order by ${keys.join(', ')} limit ${SAMPLE}) l), '[]') as sample`,
+  );
+  const r = rows[0] as { checked: number; failed: number; sample: unknown[] };
+  return outcomeOf('gold', model, e, Number(r.checked), Number(r.failed), r.sample);
+}
+
 /** Every bronze row of the run's files reaches silver by its key, or is quarantined by silver. */
 async function checkConservation(client: pg.ClientBase, model: string, e: Extract<Expectation, { rule: 'conservation' }>): Promise<RuleResult> {
   const bronze = qualified('bronze', sourceOf(model));
-  const silverKey = quoteIdent(e.silver_key);
+  const silverKey = quoteIdent(e.silver_key!);
   const { rows } = await client.query(
     `with rows_in as (
        select b._file_id, b._line, (${e.bronze_key}) as k from ${bronze} b join run_files_in rf on rf.file_id = b._file_id
@@ -146,4 +165,38 @@ async function uniqueIndexes(client: pg.ClientBase, schema: string, table: strin
     [`${schema}.${table}`],
   );
   return new Set(rows.map((r) => r.cols));
+}
+
+/**
+ * Scores the rows that failed at least one row-level rule: checks passed ÷ checks, with the names
+ * of the rules they failed. Rows that passed every rule are not written (their score is 1).
+ */
+async function storeRowScores(
+  client: pg.ClientBase,
+  layer: string,
+  model: string,
+  table: string,
+  scope: string,
+  keyJson: string,
+  rules: Exclude<Expectation, { rule: 'conservation' }>[],
+  predicates: string[],
+  params: Params,
+  anyFailed: boolean,
+): Promise<void> {
+  if (!anyFailed || rules.length === 0) return;
+  const n = rules.length;
+  const passedSum = predicates.map((p) => `(${p})::int`).join(' + ');
+  const failedNames = predicates.map((p, i) => `case when not ${p} then ${params.add(ruleName(rules[i]!))}::text end`).join(', ');
+  const l = params.add(layer);
+  const m = params.add(model);
+  await client.query(
+    `insert into meta.row_scores (run_id, layer, model, row_key, checks_passed, checks_total, score, failed_rules)
+     select meta.ctx_run_id(), ${l}, ${m}, k, passed, ${n}, round(passed::numeric / ${n}, 3), failed
+       from (select ${keyJson} as k, ${passedSum} as passed, array_remove(array[${failedNames}], null) as failed
+               from ${table} t where ${scope}) r
+      where passed < ${n}
+     on conflict (run_id, layer, model, row_key) do update
+       set checks_passed = excluded.checks_passed, checks_total = excluded.checks_total, score = excluded.score, failed_rules = excluded.failed_rules`,
+    params.values,
+  );
 }

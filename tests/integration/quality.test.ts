@@ -61,6 +61,11 @@ describe('expectations', () => {
     expect(await silverIds(101, 103)).toEqual([101, 102, 103]);
     const score = (await t.rt.pool.query('select rows_checked, rows_passed, score from meta.quality_scores where run_id = $1', [s.runId])).rows[0];
     expect(score).toEqual({ rows_checked: 3, rows_passed: 2, score: 0.66667 });
+    // The failing row's own score, and the trend over runs.
+    const rows = (await t.rt.pool.query('select row_key, checks_passed, checks_total, score, failed_rules from meta.row_scores where run_id = $1', [s.runId])).rows;
+    expect(rows).toEqual([{ row_key: { customer_id: 102 }, checks_passed: 0, checks_total: 1, score: 0, failed_rules: ['first_name_known'] }]);
+    const trend = (await t.rt.pool.query(`select run_id, score from meta.quality_trend where model = 'customers' and run_id = $1`, [s.runId])).rows;
+    expect(trend).toEqual([{ run_id: s.runId, score: 0.66667 }]);
   });
 
   it('drop moves the failing rows to quarantine under the rule name, with file and line', async () => {
