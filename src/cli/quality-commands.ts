@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/env';
-import { sourceByName } from '../contracts/retail';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bronzeDrift } from '../contracts/bronze-ddl';
+import { RETAIL_SOURCES, sourceByName } from '../contracts/retail';
+import { buildDataDictionary } from '../docs/data-dictionary';
 import { loadSql } from '../db/sql-files';
 import { ConfigError } from '../errors/config-error';
 import { migrate } from '../migrate/migrator';
@@ -100,6 +104,22 @@ export function registerQualityCommands(program: Command, setExit: SetExit): voi
           await group?.close();
         }
       }, Math.max(2, o.workers * 3 + 2)),
+    );
+
+  program
+    .command('docs')
+    .description('write the data dictionary (every source, bronze, silver and gold table and column) and check the contracts against the database')
+    .option('--out <file>', 'where to write it', 'docs/data-dictionary.md')
+    .action((o: { out: string }) =>
+      withRuntime(async (rt) => {
+        const drift = await bronzeDrift(rt.pool, RETAIL_SOURCES);
+        for (const d of drift) process.stderr.write(`contract drift: ${d.problem}\n  fix: ${d.fix}\n`);
+        const text = await buildDataDictionary(rt.pool, RETAIL_SOURCES);
+        mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+        writeFileSync(o.out, text);
+        process.stdout.write(`wrote ${o.out}${drift.length > 0 ? `; ${drift.length} difference(s) between the contracts and the database` : '; the database follows the contracts'}\n`);
+        setExit(drift.length > 0 ? 1 : 0);
+      }),
     );
 
   program

@@ -7,6 +7,8 @@ import { isRetryable } from '../errors/classify';
 import { ExpectationError } from '../errors/expectation-error';
 import { StepError } from '../errors/step-error';
 import { loadExpectations } from '../quality/expectations';
+import { sourceByName } from '../contracts/retail';
+import { checkContractTypes } from '../quality/contract-types';
 import { checkModel } from '../quality/runner';
 import { storeQuality } from '../quality/store';
 
@@ -130,6 +132,8 @@ export async function runSilverStep(
       const { results, score } = await checkModel(client, 'silver', entity, spec);
       await storeQuality(client, runId, [...results, score]);
     }
+    const contract = sourceByName(source);
+    if (contract) await storeQuality(client, runId, await checkContractTypes(client, contract));
     return Number(result?.rows_changed ?? 0);
   });
 }
