@@ -105,6 +105,23 @@ const RAW = [
 
 export const RETAIL_SOURCES: readonly SourceContract[] = RAW.map((s) => SourceContractSchema.parse(s));
 
+type RawSource = (typeof RAW)[number];
+export type RetailSourceName = RawSource['name'];
+
+/**
+ * A bronze row's TypeScript type, derived from the contract: one nullable text field per contract
+ * column, then lineage. `BronzeRow<'crm_cust_info'>` has `cst_id`, `cst_key`, … and `_line`.
+ */
+export type BronzeRow<N extends RetailSourceName> = {
+  [C in Extract<RawSource, { name: N }>['columns'][number] as C['column']]: string | null;
+} & {
+  _extra: Record<string, string | null> | null;
+  _run_id: number;
+  _file_id: number;
+  _line: number;
+  _ingested_at: Date;
+};
+
 export function sourceByName(name: string): SourceContract | undefined {
   return RETAIL_SOURCES.find((s) => s.name === name);
 }

@@ -35,6 +35,11 @@ export type SourceContract = z.infer<typeof SourceContractSchema>;
 export type ColumnInput = z.input<typeof ColumnSchema>;
 
 /** Shorthand used by the contract files: header name → column contract. */
-export function col(header: string, type: ColumnContract['type'], description: string, opts: { required?: boolean; pii?: boolean } = {}): ColumnInput {
-  return { header, column: header.toLowerCase(), type, required: opts.required ?? true, pii: opts.pii ?? false, description };
+export function col<H extends string>(
+  header: H,
+  type: ColumnContract['type'],
+  description: string,
+  opts: { required?: boolean; pii?: boolean } = {},
+): ColumnInput & { header: H; column: Lowercase<H> } {
+  return { header, column: header.toLowerCase() as Lowercase<H>, type, required: opts.required ?? true, pii: opts.pii ?? false, description };
 }
