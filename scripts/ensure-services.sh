@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 
 pg_host=$(node -e 'const u=new URL(process.env.DATABASE_URL||"postgres://127.0.0.1:5432/metalayer");console.log(u.hostname)')
 pg_port=$(node -e 'const u=new URL(process.env.DATABASE_URL||"postgres://127.0.0.1:5432/metalayer");console.log(u.port||5432)')
-redis_host=$(node -e 'const u=new URL(process.env.REDIS_URL||"redis://127.0.0.1:6379");console.log(u.hostname)')
-redis_port=$(node -e 'const u=new URL(process.env.REDIS_URL||"redis://127.0.0.1:6379");console.log(u.port||6379)')
+# A Redis Cluster (redis-cluster://host:port,…) is not started here: its first seed node is checked.
+redis_first=$(node -e 'const v=process.env.REDIS_URL||"redis://127.0.0.1:6379";console.log(v.startsWith("redis-cluster://")?"redis://"+v.slice(16).split(",")[0]:v)')
+redis_host=$(node -e 'console.log(new URL(process.argv[1]).hostname)' "$redis_first")
+redis_port=$(node -e 'console.log(new URL(process.argv[1]).port||6379)' "$redis_first")
 
 listening() { # host port
   node -e 'const s=require("net").connect(+process.argv[2],process.argv[1]);s.on("connect",()=>process.exit(0));s.on("error",()=>process.exit(1));setTimeout(()=>process.exit(1),1500)' "$1" "$2"

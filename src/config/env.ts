@@ -5,7 +5,11 @@ import { ConfigError } from '../errors/config-error';
 /** Environment, parsed once by zod into a typed object; unknown until parsed. */
 const EnvSchema = z.object({
   DATABASE_URL: z.string().url().default(DEFAULTS.databaseUrl),
-  REDIS_URL: z.string().url().default(DEFAULTS.redisUrl),
+  // redis://… for one server, or redis-cluster://host:port,host:port for a Redis Cluster's seed nodes.
+  REDIS_URL: z
+    .string()
+    .refine((v) => /^redis-cluster:\/\/[^/\s]+:\d+(,[^/\s]+:\d+)*\/?$/.test(v) || z.string().url().safeParse(v).success, 'a redis:// URL or redis-cluster://host:port,host:port')
+    .default(DEFAULTS.redisUrl),
   METALAYER_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_{}:.-]{1,64}$/, 'letters, digits and _{}:.- only, at most 64 characters')

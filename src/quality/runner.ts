@@ -63,23 +63,28 @@ export async function checkModel(
     const own = new Params();
     return { sql: `coalesce((${passPredicate(e, layer, model, own)}), false)`, params: own };
   };
+  // The failing rows, scored once (one more scan, only when something failed); samples come from them.
+  const anyFailed = Number(c.passed) < checked;
+  await storeRowScores(client, layer, model, table, scope, keyJson, rowRules, predicates, params, anyFailed);
   const results: RuleResult[] = [];
   for (const [i, e] of rowRules.entries()) {
     const failed = Number(c[`f${i}`]);
-    let sample: unknown[] = [];
-    if (failed > 0) {
-      const one = alone(e);
-      const order = spec.key.map((k) => `t.${quoteIdent(k)}`).join(', ');
-      sample = (await client.query(`select ${keyJson} as k from ${table} t where ${scope} and not ${one.sql} order by ${order} limit ${SAMPLE}`, one.params.values)).rows.map((r) => r.k);
-    }
+    const sample =
+      failed === 0
+        ? []
+        : (
+            await client.query(
+              `select row_key from meta.row_scores where run_id = meta.ctx_run_id() and layer = $1 and model = $2 and $3 = any(failed_rules)
+                order by row_key limit ${SAMPLE}`,
+              [layer, model, ruleName(e)],
+            )
+          ).rows.map((r) => r.row_key);
     results.push(outcomeOf(layer, model, e, checked, failed, sample));
   }
   for (const e of spec.expectations) {
     if (e.rule === 'conservation') results.push(layer === 'silver' ? await checkConservation(client, model, e) : await checkGoldConservation(client, model, e));
   }
 
-  // Scored before any drop: a dropped row's score is kept with the run.
-  await storeRowScores(client, layer, model, table, scope, keyJson, rowRules, predicates, params, Number(c.passed) < checked);
   for (const [i, e] of rowRules.entries()) {
     const r = results[i]!;
     if (r.outcome !== 'dropped') continue;
