@@ -141,7 +141,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
 async function metalayer(dir: string, workers: number) {
   const db = `metalayer_bench_w${workers}`;
   const url = await resetDatabase(db);
-  const env = { ...process.env, DATABASE_URL: url, METALAYER_PREFIX: `{mlbench-${workers}-${Date.now()}}`, LOG_LEVEL: 'info' };
+  // Several workers on one host: no /metrics endpoint (they would share its port).
+  const env = { ...process.env, DATABASE_URL: url, METALAYER_PREFIX: `{mlbench-${workers}-${Date.now()}}`, LOG_LEVEL: 'info', METALAYER_METRICS_PORT: '0' };
   await cli(['migrate'], env);
   const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
   const started = performance.now();
