@@ -110,13 +110,22 @@ function customersOf(dir: string): number {
 }
 
 function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerProc> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), 'worker', '--concurrency', '1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     let log = '';
+    let started = false;
+    const exited = new Promise<number | null>((r) =>
+      child.on('exit', (code) => {
+        if (!started) reject(new Error(`a worker exited with ${code} before it started:\n${log.slice(-2000)}`));
+        r(code);
+      }),
+    );
     child.stderr!.on('data', (d) => {
       log += d;
-      if (log.includes('worker started')) resolve({ child, peakRssMb: 0, exited });
+      if (!started && log.includes('worker started')) {
+        started = true;
+        resolve({ child, peakRssMb: 0, exited });
+      }
     });
   });
 }
