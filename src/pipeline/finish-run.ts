@@ -24,12 +24,21 @@ export async function finishRun(pool: Pool, runId: number): Promise<void> {
   await pool.query('update meta.runs set summary = $2 where run_id = $1', [runId, JSON.stringify(summary)]);
 }
 
-/** Marks a run failed (a job failed for good); the first failure's message stays (later calls find it failed). */
+/**
+ * A parent that fails because a child failed says only "child … failed"; the child's own failure
+ * names the cause. Whichever arrives first, the run keeps the cause.
+ */
+const PROPAGATED = /failed: child \S+ failed$/;
+
+/** Marks a run failed (a job failed for good); the first root cause stays. */
 export async function failRun(pool: Pool, runId: number, message: string): Promise<void> {
+  const text = redact(message);
   await pool.query(
     `update meta.runs set status = 'failed', message = $2, finished_at = coalesce(finished_at, now())
-      where run_id = $1 and status in ('pending', 'running')`,
-    [runId, redact(message)],
+      where run_id = $1
+        and (status in ('pending', 'running')
+             or (status = 'failed' and not $3 and message ~ 'failed: child \\S+ failed$'))`,
+    [runId, text, PROPAGATED.test(text)],
   );
 }
 

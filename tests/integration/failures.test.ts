@@ -54,7 +54,7 @@ describe('a transient failure', () => {
     await blocker.query('begin');
     await blocker.query('lock table silver.customers in access exclusive mode');
     const killer = (async () => {
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 1200; i++) {
         const { rows } = await blocker.query(
           `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
         );
