@@ -5,11 +5,15 @@
 with current_counts as (
   select customer_id, count(*) filter (where is_current) as current_versions
     from gold.dim_customers group by customer_id
+), versioned as (
+  -- Only customers with several versions can overlap: the self-join runs on those few.
+  select distinct customer_id from gold.dim_customers where not is_current
 ), overlapping as (
   select count(*) as n
     from gold.dim_customers a
     join gold.dim_customers b on a.customer_id = b.customer_id and a.customer_key < b.customer_key
-   where daterange(a.valid_from, a.valid_to, '[]') && daterange(b.valid_from, b.valid_to, '[]')
+   where a.customer_id in (select customer_id from versioned)
+     and daterange(a.valid_from, a.valid_to, '[]') && daterange(b.valid_from, b.valid_to, '[]')
 )
 select (select count(*) from current_counts where current_versions <> 1) = 0 and (select n from overlapping) = 0 as passed,
        jsonb_build_object('customers', (select count(*) from current_counts),
