@@ -3,19 +3,13 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/env';
 import { migrate } from '../migrate/migrator';
 import { retryRun } from '../pipeline/retry-run';
-import { runExitCode } from '../pipeline/run-pipeline';
-import { buildSummary } from '../pipeline/summary';
-import { waitForRunStatus } from '../pipeline/wait-status';
 import { createRedis } from '../queue/connection';
-import { QUEUES } from '../queue/names';
 import { openRuntime } from '../runtime';
 import { startScheduler } from '../scheduler/scheduler';
 import { checkHealth } from '../server/health';
 import { startServer } from '../server/start-server';
-import { startWorkers } from '../../workers/start-workers';
 import { nonNegativeInt, positiveInt, type SetExit } from './arguments';
-import { formatSummary } from './print-summary';
-import { wantsProgress, watchRunProgress } from './progress';
+import { resumeAndWait, type ResumeOptions } from './resume-and-wait';
 import { untilStopSignal } from './signals';
 
 /** The long-running services besides the worker (server, scheduler) and run repair (retry). */
@@ -74,23 +68,10 @@ export function registerOperationsCommands(program: Command, setExit: SetExit): 
     .option('--workers <n>', 'also run N workers in this process (0: rely on `metalayer worker` processes)', nonNegativeInt, 0)
     .option('--json', 'print one JSON object instead of the readable summary')
     .option('--timeout <seconds>', 'give up waiting after this many seconds', positiveInt)
-    .action(async (o: { run: number; workers: number; json?: boolean; timeout?: number }) => {
-      const config = loadConfig();
-      await migrate(config.databaseUrl);
-      const rt = openRuntime(config, { poolSize: Math.max(config.poolSize, o.workers * 3 + 2) });
-      const group = o.workers > 0 ? startWorkers(rt, { queues: [...QUEUES], concurrency: o.workers }) : null;
-      try {
+    .action((o: ResumeOptions) =>
+      resumeAndWait(o, setExit, 'retry', async (rt) => {
         const retried = await retryRun(rt, o.run);
-        if (!o.json) process.stderr.write(`retrying run ${o.run}: ${retried.mode === 'jobs' ? 'failed jobs' : 'new flow'} ${retried.jobs.join(', ')}\n`);
-        const progress = wantsProgress(o.json) ? watchRunProgress(rt.pool, o.run) : null;
-        const waited = await waitForRunStatus(rt.pool, o.run, o.timeout ? { timeoutMs: o.timeout * 1000 } : {});
-        await progress?.stop();
-        const summary = (await buildSummary(rt.pool, o.run))!;
-        process.stdout.write(o.json ? `${JSON.stringify({ ...summary, retry: retried })}\n` : `${formatSummary(summary)}\n`);
-        setExit(waited === 'timeout' ? 1 : runExitCode(summary));
-      } finally {
-        await group?.close();
-        await rt.close();
-      }
-    });
+        return { info: retried, announce: `retrying run ${o.run}: ${retried.mode === 'jobs' ? 'failed jobs' : 'new flow'} ${retried.jobs.join(', ')}` };
+      }),
+    );
 }

@@ -11,18 +11,13 @@ import { migrate } from '../migrate/migrator';
 import { readFreshness } from '../quality/freshness';
 import { openRuntime, type Runtime } from '../runtime';
 import { replayRun } from '../pipeline/replay-run';
-import { runExitCode } from '../pipeline/run-pipeline';
-import { buildSummary } from '../pipeline/summary';
-import { waitForRunStatus } from '../pipeline/wait-status';
-import { QUEUES } from '../queue/names';
-import { startWorkers } from '../../workers/start-workers';
 import { nonNegativeInt, positiveInt, type SetExit } from './arguments';
-import { formatSummary } from './print-summary';
+import { resumeAndWait, type ResumeOptions } from './resume-and-wait';
 
-async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>, poolSize = 2): Promise<T> {
+async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const config = loadConfig();
   await migrate(config.databaseUrl);
-  const rt = openRuntime(config, { poolSize });
+  const rt = openRuntime(config, { poolSize: 2 });
   try {
     return await fn(rt);
   } finally {
@@ -86,24 +81,25 @@ export function registerQualityCommands(program: Command, setExit: SetExit): voi
     .option('--workers <n>', 'also run N workers in this process (0: rely on `metalayer worker` processes)', nonNegativeInt, 0)
     .option('--json', 'print one JSON object instead of the readable summary')
     .option('--timeout <seconds>', 'give up waiting after this many seconds', positiveInt)
-    .action((o: { run: number; source?: string; workers: number; json?: boolean; timeout?: number }) =>
-      withRuntime(async (rt) => {
-        const group = o.workers > 0 ? startWorkers(rt, { queues: [...QUEUES], concurrency: o.workers }) : null;
-        try {
-          const started = await replayRun(rt, o.run, o.source);
-          const waited = await waitForRunStatus(rt.pool, o.run, o.timeout ? { timeoutMs: o.timeout * 1000 } : {});
-          const summary = (await buildSummary(rt.pool, o.run))!;
-          const left = (await rt.pool.query<{ n: number }>(
-            'select count(*)::int as n from quarantine.rejects where run_id = $1 and ($2::text is null or source = $2)',
-            [o.run, o.source ?? null],
-          )).rows[0]!.n;
-          const replay = { ...started, stillQuarantined: left };
-          process.stdout.write(o.json ? `${JSON.stringify({ ...summary, replay })}\n` : `${formatSummary(summary)}\nreplayed ${started.rows.bronze + started.rows.silver} quarantined row(s); ${left} still quarantined\n`);
-          setExit(waited === 'timeout' ? 1 : runExitCode(summary));
-        } finally {
-          await group?.close();
-        }
-      }, Math.max(2, o.workers * 3 + 2)),
+    .action((o: ResumeOptions & { source?: string }) =>
+      resumeAndWait(
+        o,
+        setExit,
+        'replay',
+        async (rt) => ({ info: { ...(await replayRun(rt, o.run, o.source)), stillQuarantined: 0 } }),
+        async (rt, info) => {
+          const left = (
+            await rt.pool.query<{ n: number }>('select count(*)::int as n from quarantine.rejects where run_id = $1 and ($2::text is null or source = $2)', [
+              o.run,
+              o.source ?? null,
+            ])
+          ).rows[0]!.n;
+          return {
+            info: { ...info, stillQuarantined: left },
+            line: `replayed ${info.rows.bronze + info.rows.silver} quarantined row(s); ${left} still quarantined`,
+          };
+        },
+      ),
     );
 
   program

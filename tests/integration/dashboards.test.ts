@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { buildAll, DATASOURCE_UID } from '../../dashboards/build';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { freePort, ROOT, startCli, type LongRunning } from '../helpers/processes';
+import { serverUrl } from '../helpers/logins';
 import { analysePromql, exportedNames } from '../helpers/promql';
 import { promtool } from '../helpers/promtool';
 
@@ -22,7 +23,7 @@ beforeAll(async () => {
   const server = startCli(t.env, ['server', '--port', '0']);
   processes.push(worker, server);
   await worker.waitForLog(/worker started/);
-  const url = JSON.parse(await server.waitForLog(/"msg":"server listening"/)).url;
+  const url = await serverUrl(server);
   const texts = await Promise.all([fetch(`${url}/metrics`), fetch(`http://127.0.0.1:${port}/metrics`)].map(async (r) => (await r).text()));
   exported = new Set(texts.flatMap((x) => [...exportedNames(x)]));
 }, 60_000);

@@ -7,14 +7,13 @@ import { startRun } from '../../src/pipeline/start-run';
 import { waitForRunStatus } from '../../src/pipeline/wait-status';
 import { createRedis } from '../../src/queue/connection';
 import { createTestEnv, deleteQueueKeys, type TestEnv } from '../helpers/test-env';
+import { ADMIN, basicAuth, LOGIN_ENV, serverUrl, VIEWER } from '../helpers/logins';
 import { eventually, runCli, startCli, type LongRunning } from '../helpers/processes';
 
 // Operating a failure: a chunk fails on purpose (its file vanishes after the run was planned), the
 // run fails; the operator fixes the cause and retries — through Bull Board's HTTP API, or with
 // `metalayer retry` — and the run completes with exact counts, without redoing what succeeded.
-const ADMIN = { user: 'ops-admin', password: 'admin-secret-1' };
-const VIEWER = { user: 'ops-viewer', password: 'viewer-secret-1' };
-const auth = (u: { user: string; password: string }) => ({ authorization: `Basic ${Buffer.from(`${u.user}:${u.password}`).toString('base64')}` });
+const auth = basicAuth;
 
 let t: TestEnv;
 let m: Manifest;
@@ -26,15 +25,12 @@ let dayNo = 0;
 beforeAll(async () => {
   t = await createTestEnv('operate', {
     METALAYER_CHUNK_BYTES: String(16 * 1024),
-    METALAYER_ADMIN_USER: ADMIN.user,
-    METALAYER_ADMIN_PASSWORD: ADMIN.password,
-    METALAYER_VIEWER_USER: VIEWER.user,
-    METALAYER_VIEWER_PASSWORD: VIEWER.password,
+    ...LOGIN_ENV,
   });
   worker = startCli(t.env, ['worker', '--concurrency', '2']);
   server = startCli(t.env, ['server', '--port', '0', '--host', '127.0.0.1']);
   await worker.waitForLog(/worker started/);
-  base = JSON.parse(await server.waitForLog(/"msg":"server listening"/)).url;
+  base = await serverUrl(server);
 }, 60_000);
 
 afterAll(async () => {

@@ -5,12 +5,11 @@ import { QUEUE_STATES } from '../../src/metrics/metrics';
 import { MONITORED_QUEUES } from '../../src/queue/names';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { freePort, runCli, startCli, type LongRunning } from '../helpers/processes';
+import { ADMIN, basicAuth, LOGIN_ENV, serverUrl, VIEWER } from '../helpers/logins';
 import { promtool } from '../helpers/promtool';
 
 // `metalayer server` and `metalayer worker` as real processes over a real run: logins and roles,
 // health, the read API, and /metrics that promtool accepts.
-const ADMIN = { user: 'ops-admin', password: 'admin-secret-1' };
-const VIEWER = { user: 'ops-viewer', password: 'viewer-secret-1' };
 let t: TestEnv;
 let m: Manifest;
 let server: LongRunning;
@@ -19,22 +18,15 @@ let base: string;
 let workerMetricsUrl: string;
 let runId: number;
 
-const basic = (u: { user: string; password: string }): Record<string, string> => ({
-  authorization: `Basic ${Buffer.from(`${u.user}:${u.password}`).toString('base64')}`,
-});
+const basic = basicAuth;
 const get = (p: string, headers: Record<string, string> = {}) => fetch(`${base}${p}`, { headers });
 
-async function listeningUrl(p: LongRunning): Promise<string> {
-  return JSON.parse(await p.waitForLog(/"msg":"server listening"/)).url as string;
-}
+const listeningUrl = serverUrl;
 
 beforeAll(async () => {
   t = await createTestEnv('server', {
     METALAYER_CHUNK_BYTES: String(16 * 1024),
-    METALAYER_ADMIN_USER: ADMIN.user,
-    METALAYER_ADMIN_PASSWORD: ADMIN.password,
-    METALAYER_VIEWER_USER: VIEWER.user,
-    METALAYER_VIEWER_PASSWORD: VIEWER.password,
+    ...LOGIN_ENV,
   });
   m = generate({ out: path.join(t.tmp, 'in'), customers: 300, seed: 5, asOf: '2025-06-30' });
   const metricsPort = await freePort();
