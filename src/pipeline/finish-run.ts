@@ -28,7 +28,7 @@ export async function finishRun(pool: Pool, runId: number): Promise<void> {
  * A parent that fails because a child failed says only "child … failed"; the child's own failure
  * names the cause. Whichever arrives first, the run keeps the cause.
  */
-const PROPAGATED = /failed: child \S+ failed$/;
+const PROPAGATED = /(^|failed: )child \S+ failed$/;
 
 /** Marks a run failed (a job failed for good); the first root cause stays. */
 export async function failRun(pool: Pool, runId: number, message: string): Promise<void> {
@@ -37,7 +37,7 @@ export async function failRun(pool: Pool, runId: number, message: string): Promi
     `update meta.runs set status = 'failed', message = $2, finished_at = coalesce(finished_at, now())
       where run_id = $1
         and (status in ('pending', 'running')
-             or (status = 'failed' and not $3 and message ~ 'failed: child \\S+ failed$'))`,
+             or (status = 'failed' and not $3 and message ~ '(^|failed: )child \\S+ failed$'))`,
     [runId, text, PROPAGATED.test(text)],
   );
 }

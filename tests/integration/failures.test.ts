@@ -1,3 +1,4 @@
+import { failRun } from '../../src/pipeline/finish-run';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -77,5 +78,30 @@ describe('a transient failure', () => {
     expect(run.status, run.message ?? '').toBe('succeeded');
     const step = (await t.rt.pool.query(`select status, attempts from meta.steps where run_id = $1 and step = 'customers'`, [run.runId])).rows[0];
     expect(step).toEqual({ status: 'succeeded', attempts: 2 });
+  });
+});
+
+describe('the failure message of a run', () => {
+  it('keeps the root cause, whether it arrives before or after the propagated "child failed"', async () => {
+    const newRun = async (): Promise<number> =>
+      (await t.rt.pool.query(`insert into meta.runs (status, as_of, input_dir) values ('running', '2024-07-02', '/x') returning run_id`)).rows[0].run_id;
+    const message = async (runId: number): Promise<string> => (await t.rt.pool.query('select message from meta.runs where run_id = $1', [runId])).rows[0].message;
+    const cause = 'silver job run-1-k-silver-customers failed: silver.customers failed its expectations — conservation: 1 of 3 rows';
+    const propagated = [`child {mlt-x}:silver:run-1-k-silver-customers failed`, `gold job run-1-k-gold failed: child {mlt-x}:silver:run-1-k-silver-customers failed`];
+    for (const p of propagated) {
+      const a = await newRun();
+      await failRun(t.rt.pool, a, p);
+      await failRun(t.rt.pool, a, cause);
+      expect(await message(a)).toBe(cause);
+      const b = await newRun();
+      await failRun(t.rt.pool, b, cause);
+      await failRun(t.rt.pool, b, p);
+      expect(await message(b)).toBe(cause);
+    }
+    // Two root causes: the first stays.
+    const c = await newRun();
+    await failRun(t.rt.pool, c, 'bronze job 1 failed: ENOENT');
+    await failRun(t.rt.pool, c, 'bronze job 2 failed: EACCES');
+    expect(await message(c)).toBe('bronze job 1 failed: ENOENT');
   });
 });
