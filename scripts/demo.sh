@@ -18,5 +18,8 @@ cat <<EOM
 The warehouse is in ${DATABASE_URL:-postgres://127.0.0.1:5432/metalayer} (schemas bronze, silver, gold, quarantine, meta). Try:
   psql "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/metalayer}" -c 'select segment, count(*) from gold.customer_lifetime_value group by 1'
   node bin/metalayer.mjs status
+  node bin/metalayer.mjs quality          # every expectation of the run, with its counts
+  node bin/metalayer.mjs quarantine --limit 5
+  node bin/metalayer.mjs server           # Bull Board at http://127.0.0.1:3000/admin/queues, /metrics, /api
 Running the demo again loads nothing new: the same files are recognised and skipped.
 EOM
