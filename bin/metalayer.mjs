@@ -4,5 +4,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `metalayer quality | head`: the reader went away; stop quietly, as Unix tools do.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv);
