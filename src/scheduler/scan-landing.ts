@@ -1,4 +1,5 @@
 import { RETAIL_SOURCES } from '../contracts/retail';
+import { fileVersion } from '../ingest/file-stability';
 import { discoverFiles } from '../pipeline/discover';
 import { sha256File } from '../pipeline/sha256-file';
 import { startRun } from '../pipeline/start-run';
@@ -25,7 +26,21 @@ export async function scanLanding(rt: Runtime, inputDir: string, asOf: string): 
     await client.query('select pg_advisory_lock($1, hashtext($2))', [SCAN_LOCK, inputDir]);
     try {
       const found = discoverFiles(inputDir, RETAIL_SOURCES, (file, why) => rt.logger.warn({ file }, `skipped ${file}: ${why}`));
-      const hashes = await Promise.all(found.map((f) => sha256File(f.path)));
+      // Files left in the landing folder are seen by every tick: one registered with the same
+      // path, size and mtime is known without reading it again; only the others are hashed.
+      const registered = await client.query<{ path: string; size_bytes: number; modified_ms: number | null }>(
+        `select path, size_bytes, extract(epoch from modified_at) * 1000 as modified_ms from meta.files where path = any($1)`,
+        [found.map((f) => f.path)],
+      );
+      const byPath = new Map(registered.rows.map((r) => [r.path, r]));
+      const unchanged = new Set<string>();
+      for (const f of found) {
+        const r = byPath.get(f.path);
+        if (!r || r.modified_ms === null) continue;
+        const v = await fileVersion(f.path);
+        if (Number(r.size_bytes) === v.size && Math.abs(Number(r.modified_ms) - v.modifiedMs) < 1) unchanged.add(f.path);
+      }
+      const hashes = await Promise.all(found.filter((f) => !unchanged.has(f.path)).map((f) => sha256File(f.path)));
       const known = await client.query<{ sha256: string }>('select sha256 from meta.files where sha256 = any($1)', [hashes]);
       const knownSet = new Set(known.rows.map((r) => r.sha256));
       const newFiles = hashes.filter((h) => !knownSet.has(h)).length;
