@@ -12,6 +12,15 @@ create temp table changed_sales on commit drop as
 select * from silver.sales where _run_id = meta.ctx_run_id();
 analyze changed_sales (order_number, product_number, customer_id, order_date);  -- only the columns joins and filters use: cheaper
 
+-- A small increment (under 5 % of the facts) reaches its facts through the primary key: nested
+-- loops on, for this transaction. (They are off for the steps because a bad estimate on a big
+-- batch costs minutes; here changed_sales is analysed and small.) Measured at seed scale, 75 k
+-- changed lines into 7.6 M facts: this model 12.4 s → 6.6 s. The setting holds for the rest of the
+-- gold step, whose aggregates then also read the touched keys through indexes where cheaper.
+select set_config('enable_nestloop',
+                  case when (select count(*) from changed_sales) * 20 < greatest((select reltuples from pg_class where oid = 'gold.fact_sales'::regclass), 0)
+                       then 'on' else 'off' end, true);
+
 -- What the aggregates must recompute: the lines' keys before and after the change.
 create temp table touched_sales on commit drop as
 select f.order_date, f.customer_id, f.product_number
