@@ -95,101 +95,58 @@ export function createServerRegistry(read: {
     }
   };
 
-  new Gauge({
-    name: METRIC_NAMES.queueJobs,
-    help: 'Jobs in each MetaLayer queue by state (backlog = waiting + prioritized).',
-    labelNames: ['queue', 'state'],
-    registers: [registry],
-    collect() {
-      return fromQueues(this, (g, s) => {
-        for (const state of QUEUE_STATES) g.set({ queue: s.queue, state }, s.counts[state]);
-      });
-    },
-  });
-  new Gauge({
-    name: METRIC_NAMES.queueOldestWaitingAge,
-    help: 'Age of the oldest job waiting in each queue (0 when none waits).',
-    labelNames: ['queue'],
-    registers: [registry],
-    collect() {
-      return fromQueues(this, (g, s) => g.set({ queue: s.queue }, s.oldestWaitingAgeSeconds));
-    },
-  });
-  new Gauge({
-    name: METRIC_NAMES.queueWorkers,
-    help: 'Worker connections serving each queue, across all hosts.',
-    labelNames: ['queue'],
-    registers: [registry],
-    collect() {
-      return fromQueues(this, (g, s) => g.set({ queue: s.queue }, s.workers));
-    },
-  });
-  new Gauge({
-    name: METRIC_NAMES.lastSuccess,
-    help: 'When the last successful run of each pipeline finished (Unix time): freshness.',
-    labelNames: ['pipeline'],
-    registers: [registry],
-    collect() {
-      return fromPipeline(this, (g, s) => {
-        for (const v of s.lastSuccessSeconds) g.set({ pipeline: v.pipeline }, v.value);
-      });
-    },
-  });
-  new Gauge({
-    name: METRIC_NAMES.lastRunDuration,
-    help: 'Wall time of the last finished run of each pipeline, labelled with its status.',
-    labelNames: ['pipeline', 'status'],
-    registers: [registry],
-    collect() {
-      return fromPipeline(this, (g, s) => {
-        for (const v of s.lastRunDurationSeconds) g.set({ pipeline: v.pipeline, status: v.status }, v.value);
-      });
-    },
-  });
-  new Gauge({
-    name: METRIC_NAMES.runs,
-    help: 'Runs recorded in meta.runs by status.',
-    labelNames: ['status'],
-    registers: [registry],
-    collect() {
-      return fromPipeline(this, (g, s) => {
-        for (const v of s.runs) g.set({ status: v.status }, v.value);
-      });
-    },
-  });
-  new Gauge({
-    name: METRIC_NAMES.tableQuality,
-    help: 'Share of the rows of the latest run that passed every check, per table (1 = none rejected).',
-    labelNames: ['layer', 'table'],
-    registers: [registry],
-    collect() {
-      return fromPipeline(this, (g, s) => {
-        for (const v of s.tableQuality) g.set({ layer: v.layer, table: v.table }, v.value);
-      });
-    },
-  });
-  new Gauge({
-    name: METRIC_NAMES.sourceLastLoaded,
-    help: 'When a file of each source was last loaded into bronze (Unix time).',
-    labelNames: ['source'],
-    registers: [registry],
-    collect() {
-      return fromPipeline(this, (g, s) => {
-        for (const v of s.sourceLastLoadedSeconds) g.set({ source: v.source }, v.value);
-      });
-    },
-  });
-  new Gauge({
-    name: METRIC_NAMES.sourceMaxAge,
-    help: 'Declared maximum age of each source (its contract): older than this since the last load, the source is late.',
-    labelNames: ['source'],
-    registers: [registry],
-    collect() {
-      return fromPipeline(this, (g, s) => {
-        for (const v of s.sourceMaxAgeSeconds) g.set({ source: v.source }, v.value);
-      });
-    },
-  });
+  /** A gauge whose series are set at scrape time from one of the two readers. */
+  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge<string>) => Promise<void>): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        return fill(this);
+      },
+    });
+  };
+  /** Pipeline series: one labelled value each. */
+  const pipelineSeries = <K extends keyof PipelineSnapshot>(name: string, help: string, labelNames: string[], key: K): void =>
+    gauge(name, help, labelNames, (g) =>
+      fromPipeline(g, (gg, s) => {
+        for (const { value, ...labels } of s[key] as ({ value: number } & Record<string, string | number>)[]) gg.set(labels as Record<string, string>, value);
+      }),
+    );
+
+  gauge(METRIC_NAMES.queueJobs, 'Jobs in each MetaLayer queue by state (backlog = waiting + prioritized).', ['queue', 'state'], (g) =>
+    fromQueues(g, (gg, s) => {
+      for (const state of QUEUE_STATES) gg.set({ queue: s.queue, state }, s.counts[state]);
+    }),
+  );
+  gauge(METRIC_NAMES.queueOldestWaitingAge, 'Age of the oldest job waiting in each queue (0 when none waits).', ['queue'], (g) =>
+    fromQueues(g, (gg, s) => gg.set({ queue: s.queue }, s.oldestWaitingAgeSeconds)),
+  );
+  gauge(METRIC_NAMES.queueWorkers, 'Worker connections serving each queue, across all hosts.', ['queue'], (g) =>
+    fromQueues(g, (gg, s) => gg.set({ queue: s.queue }, s.workers)),
+  );
+  pipelineSeries(METRIC_NAMES.lastSuccess, 'When the last successful run of each pipeline finished (Unix time): freshness.', ['pipeline'], 'lastSuccessSeconds');
+  pipelineSeries(
+    METRIC_NAMES.lastRunDuration,
+    'Wall time of the last finished run of each pipeline, labelled with its status.',
+    ['pipeline', 'status'],
+    'lastRunDurationSeconds',
+  );
+  pipelineSeries(METRIC_NAMES.runs, 'Runs recorded in meta.runs by status.', ['status'], 'runs');
+  pipelineSeries(
+    METRIC_NAMES.tableQuality,
+    'Share of the rows of the latest run that passed every check, per table (1 = none rejected).',
+    ['layer', 'table'],
+    'tableQuality',
+  );
+  pipelineSeries(METRIC_NAMES.sourceLastLoaded, 'When a file of each source was last loaded into bronze (Unix time).', ['source'], 'sourceLastLoadedSeconds');
+  pipelineSeries(
+    METRIC_NAMES.sourceMaxAge,
+    'Declared maximum age of each source (its contract): older than this since the last load, the source is late.',
+    ['source'],
+    'sourceMaxAgeSeconds',
+  );
   return registry;
 }
 
