@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/env';
-import { migrate } from '../migrate/migrator';
 import { retryRun } from '../pipeline/retry-run';
 import { createRedis } from '../queue/connection';
 import { openRuntime } from '../runtime';
@@ -11,6 +10,7 @@ import { startServer } from '../server/start-server';
 import { nonNegativeInt, positiveInt, type SetExit } from './arguments';
 import { resumeAndWait, type ResumeOptions } from './resume-and-wait';
 import { untilStopSignal } from './signals';
+import { withRuntime } from './with-runtime';
 
 /** The long-running services besides the worker (server, scheduler) and run repair (retry). */
 export function registerOperationsCommands(program: Command, setExit: SetExit): void {
@@ -19,30 +19,26 @@ export function registerOperationsCommands(program: Command, setExit: SetExit): 
     .description('Bull Board at /admin/queues, /metrics, /healthz and the read API at /api')
     .option('--port <n>', 'port (default METALAYER_SERVER_PORT or 3000; 0: any free port)', nonNegativeInt)
     .option('--host <addr>', 'address to listen on when a login is configured', '0.0.0.0')
-    .action(async (o: { port?: number; host: string }) => {
-      const config = loadConfig();
-      await migrate(config.databaseUrl);
-      const rt = openRuntime(config, { poolSize: 4 });
-      const server = await startServer(rt, { port: o.port ?? config.serverPort, host: o.host });
-      await untilStopSignal(rt.logger, 'server stopping');
-      await server.close();
-      await rt.close();
-    });
+    .action((o: { port?: number; host: string }) =>
+      withRuntime(async (rt) => {
+        const server = await startServer(rt, { port: o.port ?? rt.config.serverPort, host: o.host });
+        await untilStopSignal(rt.logger, 'server stopping');
+        await server.close();
+      }, 4),
+    );
 
   program
     .command('scheduler')
     .description('periodic runs: a BullMQ job scheduler scans the landing folder on a cron schedule')
     .requiredOption('--input <dir>', 'landing folder to scan (sub-folders included)')
     .requiredOption('--cron <expr>', 'cron expression, e.g. "*/5 * * * *" (6 fields: seconds first)')
-    .action(async (o: { input: string; cron: string }) => {
-      const config = loadConfig();
-      await migrate(config.databaseUrl);
-      const rt = openRuntime(config, { poolSize: 3 });
-      const scheduler = await startScheduler(rt, { inputDir: path.resolve(o.input), cron: o.cron });
-      await untilStopSignal(rt.logger, 'scheduler stopping');
-      await scheduler.close();
-      await rt.close();
-    });
+    .action((o: { input: string; cron: string }) =>
+      withRuntime(async (rt) => {
+        const scheduler = await startScheduler(rt, { inputDir: path.resolve(o.input), cron: o.cron });
+        await untilStopSignal(rt.logger, 'scheduler stopping');
+        await scheduler.close();
+      }, 3),
+    );
 
   program
     .command('health')

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/env';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bronzeDrift } from '../contracts/bronze-ddl';
@@ -7,23 +6,12 @@ import { RETAIL_SOURCES, sourceByName } from '../contracts/retail';
 import { buildDataDictionary } from '../docs/data-dictionary';
 import { loadSql } from '../db/sql-files';
 import { ConfigError } from '../errors/config-error';
-import { migrate } from '../migrate/migrator';
 import { readFreshness } from '../quality/freshness';
-import { openRuntime, type Runtime } from '../runtime';
+import type { Runtime } from '../runtime';
 import { replayRun } from '../pipeline/replay-run';
 import { nonNegativeInt, positiveInt, type SetExit } from './arguments';
 import { resumeAndWait, type ResumeOptions } from './resume-and-wait';
-
-async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  await migrate(config.databaseUrl);
-  const rt = openRuntime(config, { poolSize: 2 });
-  try {
-    return await fn(rt);
-  } finally {
-    await rt.close();
-  }
-}
+import { withRuntime } from './with-runtime';
 
 async function runOrLatest(rt: Runtime, run?: number): Promise<number> {
   if (run !== undefined) {

@@ -37,8 +37,8 @@ export async function failRun(pool: Pool, runId: number, message: string): Promi
     `update meta.runs set status = 'failed', message = $2, finished_at = coalesce(finished_at, now())
       where run_id = $1
         and (status in ('pending', 'running')
-             or (status = 'failed' and not $3 and message ~ '(^|failed: )child \\S+ failed$'))`,
-    [runId, text, PROPAGATED.test(text)],
+             or (status = 'failed' and not $3 and message ~ $4))`,
+    [runId, text, PROPAGATED.test(text), PROPAGATED.source],
   );
 }
 

@@ -1,8 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
 
-/** A Redis connection for BullMQ: one server, or a Redis Cluster. */
-export type RedisConnection = Redis | Cluster;
-
 const CLUSTER_SCHEME = 'redis-cluster://';
 
 /** `redis-cluster://host:port,host:port` names the seed nodes of a Redis Cluster. */
