@@ -58,3 +58,6 @@ select i.customer_id, i.customer_number, i.first_name, i.last_name, i.email, i.p
        meta.ctx_as_of(), null, true, i.attr_hash
   from customer_image i
  where not exists (select 1 from gold.dim_customers d where d.customer_id = i.customer_id and d.is_current);
+
+-- The fact model joins to the current versions next, in this transaction: give the planner their size.
+analyze gold.dim_customers (customer_id, customer_key, is_current);

@@ -21,3 +21,8 @@ on conflict (product_id) do update
        (excluded.product_number, excluded.product_name, excluded.category_id, excluded.category,
         excluded.subcategory, excluded.maintenance, excluded.cost, excluded.product_line,
         excluded.start_date, excluded.end_date);
+
+-- The fact model joins every order line to this table next, in this transaction: without fresh
+-- statistics the planner hashes the order lines instead of the few product versions (measured at
+-- seed scale, 7.5 M lines: 13.3 s → 6.4 s for that join).
+analyze gold.dim_products;

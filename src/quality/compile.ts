@@ -14,6 +14,9 @@ export class Params {
  * A row-level expectation as a predicate over the model's row `t`: true when the row passes.
  * NULLs pass every rule but not_null (as in dbt), so one missing value fails one rule only.
  * Identifiers are validated and quoted; values are parameters. Conservation is not row-level.
+ *
+ * This form stands alone (correlated subqueries for unique and relationships): it serves
+ * statements over the few rows a rule drops. Scans over a whole model use compileScan instead.
  */
 export function passPredicate(e: Exclude<Expectation, { rule: 'conservation' }>, schema: string, model: string, p: Params): string {
   switch (e.rule) {
@@ -38,4 +41,42 @@ export function passPredicate(e: Exclude<Expectation, { rule: 'conservation' }>,
       // the only table of the statements the runner builds.
       return `(${e.sql})`;
   }
+}
+
+/** Predicates over `t` plus the joins they read, for one scan of a whole model. */
+export interface ScanRules {
+  /** `left join …` clauses to put after `from <model> t`. */
+  joins: string;
+  /** One predicate per rule, in order: true when the row passes. */
+  predicates: string[];
+}
+
+/**
+ * The rules of one scan, with unique and relationships as left joins to a set computed once
+ * (duplicated keys; the referenced keys) rather than a subquery per row: a correlated EXISTS
+ * costs an index probe per row and per mention (measured: 59 s for the relationship rule on
+ * 7.5 M facts, against about 2 s as a hash join), and a unique rule on an unindexed column
+ * would scan the table once per row. `skip` marks rules known to pass (e.g. a unique index).
+ */
+export function compileScan(rules: Exclude<Expectation, { rule: 'conservation' }>[], schema: string, model: string, p: Params, skip: (e: Expectation) => boolean): ScanRules {
+  const joins: string[] = [];
+  const predicates = rules.map((e, i) => {
+    if (skip(e)) return 'true';
+    const alias = `x${i}`;
+    if (e.rule === 'relationships') {
+      const to = quoteIdent(e.to_column);
+      joins.push(`left join (select distinct r.${to} as k from ${qualified(schema, e.to_table)} r) ${alias} on ${alias}.k = t.${quoteIdent(e.column)}`);
+      return `t.${quoteIdent(e.column)} is null or ${alias}.k is not null`;
+    }
+    if (e.rule === 'unique') {
+      const cols = e.columns.map(quoteIdent);
+      joins.push(
+        `left join (select ${cols.join(', ')} from ${qualified(schema, model)} group by ${cols.join(', ')} having count(*) > 1) ${alias}` +
+          ` on ${cols.map((c) => `${alias}.${c} = t.${c}`).join(' and ')}`,
+      );
+      return `${alias}.${cols[0]} is null`;
+    }
+    return passPredicate(e, schema, model, p);
+  });
+  return { joins: joins.join('\n'), predicates: predicates.map((x) => `coalesce((${x}), false)`) };
 }

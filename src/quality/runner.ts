@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { RETAIL_SOURCES } from '../contracts/retail';
 import { qualified, quoteIdent } from '../db/ident';
 import { ExpectationError } from '../errors/expectation-error';
-import { passPredicate, Params } from './compile';
+import { compileScan, passPredicate, Params } from './compile';
 import { ruleName, type Expectation, type LayerExpectations } from './expectations';
 
 export interface RuleResult {
@@ -46,12 +46,13 @@ export async function checkModel(
   // A unique rule the database already enforces with a unique index cannot fail: no scan for it.
   const isEnforced = (e: (typeof rowRules)[number]): boolean => e.rule === 'unique' && enforced.has([...e.columns].sort().join(','));
   const params = new Params();
-  const predicates = rowRules.map((e) => (isEnforced(e) ? 'true' : `coalesce((${passPredicate(e, layer, model, params)}), false)`));
+  const { joins, predicates } = compileScan(rowRules, layer, model, params, (e) => e.rule !== 'conservation' && isEnforced(e));
+  const from = `${table} t ${joins}`;
   const counts = await client.query(
     `select count(*)::bigint as checked,
             count(*) filter (where ${predicates.length > 0 ? predicates.join(' and ') : 'true'})::bigint as passed
             ${predicates.map((p, i) => `, count(*) filter (where not ${p})::bigint as f${i}`).join('')}
-       from ${table} t where ${scope}`,
+       from ${from} where ${scope}`,
     params.values,
   );
   const c = counts.rows[0] as Record<string, number>;
@@ -65,7 +66,7 @@ export async function checkModel(
   };
   // The failing rows, scored once (one more scan, only when something failed); samples come from them.
   const anyFailed = Number(c.passed) < checked;
-  await storeRowScores(client, layer, model, table, scope, keyJson, rowRules, predicates, params, anyFailed);
+  await storeRowScores(client, layer, model, from, scope, keyJson, rowRules, predicates, params, anyFailed);
   const results: RuleResult[] = [];
   for (const [i, e] of rowRules.entries()) {
     const failed = Number(c[`f${i}`]);
@@ -180,7 +181,7 @@ async function storeRowScores(
   client: pg.ClientBase,
   layer: string,
   model: string,
-  table: string,
+  from: string,
   scope: string,
   keyJson: string,
   rules: Exclude<Expectation, { rule: 'conservation' }>[],
@@ -198,7 +199,7 @@ async function storeRowScores(
     `insert into meta.row_scores (run_id, layer, model, row_key, checks_passed, checks_total, score, failed_rules)
      select meta.ctx_run_id(), ${l}, ${m}, k, passed, ${n}, round(passed::numeric / ${n}, 3), failed
        from (select ${keyJson} as k, ${passedSum} as passed, array_remove(array[${failedNames}], null) as failed
-               from ${table} t where ${scope}) r
+               from ${from} where ${scope}) r
       where passed < ${n}
      on conflict (run_id, layer, model, row_key) do update
        set checks_passed = excluded.checks_passed, checks_total = excluded.checks_total, score = excluded.score, failed_rules = excluded.failed_rules`,
