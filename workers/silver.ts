@@ -1,10 +1,14 @@
 import { RETAIL_SOURCES } from '../src/contracts/retail';
 import { ConfigError } from '../src/errors/config-error';
 import { StepError } from '../src/errors/step-error';
-import { notReadyMessage, readRunReadiness, silverIsReady } from '../src/pipeline/readiness';
+import { bronzeStillLoading, notReadyMessage, readRunReadiness, runIsRunning, silverIsReady } from '../src/pipeline/readiness';
 import { runSilverStep, type StepResult } from '../src/pipeline/steps';
 import { SilverPayload } from '../src/queue/payloads';
+import { DeferJob } from './defer-job';
 import type { JobKind } from './job-kind';
+
+/** How long a silver job waits before it looks again at the run's bronze. */
+const BRONZE_WAIT_MS = 500;
 
 /** Cleans one entity of a run into silver (sql/silver/<entity>.sql), once its chunks are all loaded. */
 export const silverJob: JobKind<typeof SilverPayload, StepResult & { source: string }> = {
@@ -15,6 +19,12 @@ export const silverJob: JobKind<typeof SilverPayload, StepResult & { source: str
     if (!source) throw new ConfigError(`no source feeds silver entity ${p.entity}`);
     const readiness = await readRunReadiness(rt.pool, p.runId);
     if (!silverIsReady(readiness, p.entity)) throw new StepError(notReadyMessage(p.runId, `silver ${p.entity}`, readiness));
+    // Bronze first: while chunks of the run's other sources still load, this step waits. Silver
+    // beside bronze would slow both on the database's cores and win nothing for the run (gold
+    // waits for every source anyway); a failed run stops the waiting.
+    if (bronzeStillLoading(readiness) && (await runIsRunning(rt.pool, p.runId))) {
+      throw new DeferJob(BRONZE_WAIT_MS, `silver ${p.entity} of run ${p.runId} waits for the run's bronze`);
+    }
     const result = await runSilverStep(rt.pool, rt.config.stepWorkMem, p.runId, p.entity, source.name, {
       ...(rt.config.expectationsDir ? { expectationsDir: rt.config.expectationsDir } : {}),
       replay: p.replay === true,

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { createRedis } from '../src/queue/connection';
 import type { QueueName } from '../src/queue/names';
 import { isRetryable } from '../src/errors/classify';
@@ -6,6 +6,7 @@ import { redact } from '../src/errors/redact';
 import type { WorkerMetrics } from '../src/metrics/metrics';
 import { failRun } from '../src/pipeline/finish-run';
 import type { Runtime } from '../src/runtime';
+import { DeferJob } from './defer-job';
 import { handlersByQueue } from './registry';
 import { createParentResumer } from './resume-parent';
 
@@ -33,7 +34,7 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
     const connection = createRedis(rt.config.redisUrl);
     const worker = new Worker(
       queue,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const parsed = kind.schema.safeParse(job.data);
         if (!parsed.success) throw new UnrecoverableError(`invalid ${queue} payload: ${parsed.error.message}`);
         const log = rt.logger.child({ runId: (job.data as { runId?: number }).runId, queue, jobId: job.id });
@@ -47,6 +48,11 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
           log.info({ ms: Date.now() - started, result }, 'job done');
           return result;
         } catch (err) {
+          if (err instanceof DeferJob) {
+            log.debug({ ms: err.ms, reason: err.message }, 'job deferred');
+            await job.moveToDelayed(Date.now() + err.ms, token);
+            throw new DelayedError();
+          }
           const message = redact((err as Error).message);
           const willRetry = isRetryable(err) && !(err instanceof UnrecoverableError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
           stopTimer?.({ outcome: willRetry ? 'retried' : 'failed' });

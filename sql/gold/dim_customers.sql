@@ -49,6 +49,10 @@ update gold.dim_customers d
  where d.customer_id = i.customer_id and d.is_current and d.attr_hash <> i.attr_hash
    and d.valid_from < meta.ctx_as_of();
 
+-- An empty table (the first load): its indexes are built once after the insert, not row by
+-- row (migration 011; a no-op when the table has rows).
+select meta.suspend_indexes('gold.dim_customers');
+
 -- Open a version for new customers and for those just closed.
 insert into gold.dim_customers (customer_id, customer_number, first_name, last_name, email, phone, address, city,
                                 postal_code, country, marital_status, gender, birthdate, create_date,
@@ -58,6 +62,8 @@ select i.customer_id, i.customer_number, i.first_name, i.last_name, i.email, i.p
        meta.ctx_as_of(), null, true, i.attr_hash
   from customer_image i
  where not exists (select 1 from gold.dim_customers d where d.customer_id = i.customer_id and d.is_current);
+
+select meta.restore_indexes('gold.dim_customers');
 
 -- The fact model joins to the current versions next, in this transaction: give the planner their size.
 analyze gold.dim_customers (customer_id, customer_key, is_current);

@@ -59,6 +59,10 @@ update gold.fact_sales t
        (i.customer_id, i.product_key, i.customer_key, i.order_date, i.shipping_date, i.due_date,
         i.sales_amount, i.quantity, i.price);
 
+-- An empty table (the first load): its indexes are built once after the insert, not row by
+-- row (migration 011; a no-op when the table has rows).
+select meta.suspend_indexes('gold.fact_sales');
+
 insert into gold.fact_sales (order_number, product_number, customer_id, product_key, customer_key, order_date,
                              shipping_date, due_date, order_date_key, sales_amount, quantity, price, _run_id)
 select i.order_number, i.product_number, i.customer_id, i.product_key, i.customer_key, i.order_date,
@@ -66,6 +70,8 @@ select i.order_number, i.product_number, i.customer_id, i.product_key, i.custome
   from fact_image i
  where not exists (select 1 from gold.fact_sales t
                     where t.order_number = i.order_number and t.product_number = i.product_number);
+
+select meta.restore_indexes('gold.fact_sales');
 
 analyze gold.fact_sales (order_number, product_number, customer_id, order_date_key, customer_key);
 

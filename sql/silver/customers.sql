@@ -102,6 +102,10 @@ update silver.customers t
        (w.customer_number, w.first_name, w.last_name, w.marital_status, w.gender, w.create_date, w.email,
         w.phone, w.address, w.city, w.postal_code, w._file_id, w._line);
 
+-- An empty table (the first load): its indexes are built once after the insert, not row by
+-- row (migration 011; a no-op when the table has rows).
+select meta.suspend_indexes('silver.customers');
+
 insert into silver.customers (customer_id, customer_number, first_name, last_name, marital_status, gender, create_date,
                               email, phone, address, city, postal_code, quality_score, _file_id, _line, _run_id)
 select w.customer_id, w.customer_number, w.first_name, w.last_name, w.marital_status, w.gender, w.create_date,
@@ -110,6 +114,8 @@ select w.customer_id, w.customer_number, w.first_name, w.last_name, w.marital_st
        w._file_id, w._line, meta.ctx_run_id()
   from customer_winners w
  where not exists (select 1 from silver.customers t where t.customer_id = w.customer_id);
+
+select meta.restore_indexes('silver.customers');
 
 -- Gold reads this table next in another transaction: give the planner its new size.
 analyze silver.customers (customer_id, customer_number, _run_id);

@@ -19,7 +19,7 @@ select b.*,
 analyze stg_erp_customers (cid_clean);  -- only the columns joins and filters use: cheaper
 
 create temp table ranked_erp_customers on commit drop as
-select s.*, row_number() over (partition by s.cid_clean order by s._file_id desc, s._line desc) as rn
+select s.*, row_number() over (partition by s.cid_clean collate "C" order by s._file_id desc, s._line desc) as rn
   from stg_erp_customers s;
 analyze ranked_erp_customers (cid_clean, rn);  -- only the columns joins and filters use: cheaper
 
@@ -41,11 +41,17 @@ update silver.erp_customers t
  where s.rn = 1 and t.cid = s.cid_clean
    and (t.birthdate, t.gender) is distinct from (s.birthdate, s.gender);
 
+-- An empty table (the first load): its indexes are built once after the insert, not row by
+-- row (migration 011; a no-op when the table has rows).
+select meta.suspend_indexes('silver.erp_customers');
+
 insert into silver.erp_customers (cid, birthdate, gender, _file_id, _line, _run_id)
 select s.cid_clean, s.birthdate, s.gender, s._file_id, s._line, meta.ctx_run_id()
   from ranked_erp_customers s
  where s.cid_clean <> '' and s.rn = 1
    and not exists (select 1 from silver.erp_customers t where t.cid = s.cid_clean);
+
+select meta.restore_indexes('silver.erp_customers');
 
 -- Gold reads this table next in another transaction: give the planner its new size.
 analyze silver.erp_customers (cid, _run_id);

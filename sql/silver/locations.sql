@@ -11,7 +11,7 @@ select b.*,
             when upper(btrim(b.cntry)) in ('US', 'USA') then 'United States'
             when meta.clean_text(b.cntry) is null then 'n/a'
             else meta.clean_text(b.cntry) end  as country,
-       row_number() over (partition by replace(meta.clean_text(b.cid), '-', '') order by b._file_id desc, b._line desc) as rn
+       row_number() over (partition by replace(meta.clean_text(b.cid), '-', '') collate "C" order by b._file_id desc, b._line desc) as rn
   from bronze.erp_loc_a101 b
   join run_files_in rf on rf.file_id = b._file_id;
 analyze stg_locations (cid_clean, rn);  -- only the columns joins and filters use: cheaper
@@ -32,11 +32,17 @@ update silver.locations t
   from stg_locations s
  where s.rn = 1 and t.cid = s.cid_clean and t.country is distinct from s.country;
 
+-- An empty table (the first load): its indexes are built once after the insert, not row by
+-- row (migration 011; a no-op when the table has rows).
+select meta.suspend_indexes('silver.locations');
+
 insert into silver.locations (cid, country, _file_id, _line, _run_id)
 select s.cid_clean, s.country, s._file_id, s._line, meta.ctx_run_id()
   from stg_locations s
  where s.cid_clean <> '' and s.rn = 1
    and not exists (select 1 from silver.locations t where t.cid = s.cid_clean);
+
+select meta.restore_indexes('silver.locations');
 
 -- Gold reads this table next in another transaction: give the planner its new size.
 analyze silver.locations (cid, _run_id);

@@ -31,7 +31,10 @@ analyze stg_sales (order_number, product_number, _file_id, _line);  -- only what
 create temp table sales_superseded on commit drop as
 select r._file_id, r._line, r.order_number, r.product_number
   from (select _file_id, _line, order_number, product_number,
-               row_number() over (partition by order_number, product_number order by _file_id desc, _line desc) as rn
+               -- Partitioned under the "C" collation: the same equality, but bytewise comparisons with
+               -- abbreviated keys sort 7.5 M keys in 6.1 s instead of 9.9 s (seed scale).
+               row_number() over (partition by order_number collate "C", product_number collate "C"
+                                  order by _file_id desc, _line desc) as rn
           from stg_sales
          where order_number is not null and product_number is not null) r
  where r.rn > 1;
@@ -69,6 +72,10 @@ update silver.sales t
        (s.customer_id, s.order_date, s.ship_date, s.due_date, meta.repaired_sales(s.sales_raw, s.quantity, s.price_raw),
         s.quantity, meta.repaired_price(s.sales_raw, s.quantity, s.price_raw));
 
+-- An empty table (the first load): its indexes are built once after the insert, not row by
+-- row (migration 011; a no-op when the table has rows).
+select meta.suspend_indexes('silver.sales');
+
 insert into silver.sales (order_number, product_number, customer_id, order_date, ship_date, due_date,
                           sales_amount, quantity, price, _file_id, _line, _run_id)
 select s.order_number, s.product_number, s.customer_id, s.order_date, s.ship_date, s.due_date,
@@ -79,6 +86,8 @@ select s.order_number, s.product_number, s.customer_id, s.order_date, s.ship_dat
  where s.order_number is not null and s.product_number is not null
    and not exists (select 1 from sales_superseded x where x._file_id = s._file_id and x._line = s._line)
    and not exists (select 1 from silver.sales t where t.order_number = s.order_number and t.product_number = s.product_number);
+
+select meta.restore_indexes('silver.sales');
 
 -- Gold reads this table next in another transaction: give the planner its new size.
 analyze silver.sales (order_number, product_number, customer_id, _run_id);

@@ -30,6 +30,16 @@ export function silverIsReady(r: RunReadiness, entity: string): boolean {
   return source !== undefined && (r.pendingChunks.get(source.name) ?? 0) === 0;
 }
 
+/** True while any source of the run has chunks not yet loaded. */
+export function bronzeStillLoading(r: RunReadiness): boolean {
+  return [...r.pendingChunks.values()].some((n) => n > 0);
+}
+
+export async function runIsRunning(pool: Pool, runId: number): Promise<boolean> {
+  const { rows } = await pool.query<{ status: string }>('select status from meta.runs where run_id = $1', [runId]);
+  return rows[0]?.status === 'running';
+}
+
 export function goldIsReady(r: RunReadiness): boolean {
   return SILVER_ENTITIES.every((e) => r.silverDone.has(e));
 }

@@ -56,9 +56,11 @@ async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silve
       // Batch SQL over whole runs: hash joins and in-memory sorts. Estimates for tables that just
       // grew are unreliable, and a nested loop chosen on a bad estimate costs minutes at scale.
       // JIT off: compiling each big statement cost more than it saved (measured: 8.4 s → 7.1 s for
-      // the 750 k-row sales staging statement).
+      // the 750 k-row sales staging statement). maintenance_work_mem: the index builds of a first
+      // load (migration 011) sort in memory.
       await client.query(
-        `select set_config('work_mem', $1, true), set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`,
+        `select set_config('work_mem', $1, true), set_config('maintenance_work_mem', $1, true),
+                set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`,
         [workMem],
       );
       return body(client);

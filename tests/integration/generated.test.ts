@@ -11,11 +11,22 @@ const CUSTOMERS = 3000;
 let t: TestEnv;
 let m: Manifest;
 let summary: RunSummary;
+let indexesBefore: string[];
+const indexes = async (): Promise<string[]> =>
+  (
+    await t.rt.pool.query(
+      `select i.indexdef || coalesce(' [' || c.contype::text || ']', '') as d
+         from pg_indexes i
+         left join pg_constraint c on c.conindid = to_regclass(quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))
+        where i.schemaname in ('silver', 'gold') order by 1`,
+    )
+  ).rows.map((r) => r.d);
 const one = async (sql: string): Promise<Record<string, number>> => (await t.rt.pool.query(sql)).rows[0];
 
 beforeAll(async () => {
   t = await createTestEnv('generated', { METALAYER_CHUNK_BYTES: String(64 * 1024) });
   m = generate({ out: path.join(t.tmp, 'in'), customers: CUSTOMERS, seed: 11, asOf: '2025-06-30' });
+  indexesBefore = await indexes();
   summary = await runPipeline(t.rt, { inputDir: path.join(t.tmp, 'in'), asOf: '2025-06-30', workers: 2 });
 });
 afterAll(async () => t?.cleanup());
@@ -31,6 +42,17 @@ describe(`a generated ${CUSTOMERS}-customer dataset`, () => {
     }
     expect(summary.files.find((f) => f.source === 'crm_sales_details')!.chunks).toBeGreaterThan(5);
     expect(summary.layers.bronze.rows).toBe(Object.values(m.expected.bronzeRows).reduce((a, b) => a + b, 0));
+  });
+
+  it('silver starts only once the run\'s bronze is loaded (bronze first), and the first load leaves every index as it was', async () => {
+    const r = await one(
+      `select extract(epoch from (select min(started_at) from meta.steps where run_id = ${summary.runId} and layer = 'silver'))::float8 as silver_start,
+              extract(epoch from (select max(loaded_at) from meta.chunks where loaded_by_run = ${summary.runId}))::float8 as bronze_end`,
+    );
+    expect(r.silver_start).toBeGreaterThanOrEqual(r.bronze_end!);
+    // The bulk path (migration 011) dropped the indexes of the empty tables and built them again.
+    expect(await indexes()).toEqual(indexesBefore);
+    expect(indexesBefore.filter((d) => d.includes('[p]')).length).toBeGreaterThan(10);
   });
 
   it('silver matches the manifest', async () => {

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnv, type TestEnv } from '../helpers/test-env';
+
+// The bulk path of migration 011: an empty table's indexes are dropped before a big insert and
+// built once after it, inside the step's transaction. What must hold: the same indexes come back,
+// a table with rows is left alone, and a failure (a duplicate key) rolls everything back.
+let t: TestEnv;
+const defs = async (): Promise<string[]> =>
+  (await t.rt.pool.query(`select indexdef from pg_indexes where schemaname = 'public' and tablename = 'bulk' order by 1`)).rows.map((r) => r.indexdef);
+
+beforeAll(async () => {
+  t = await createTestEnv('bulk_load');
+  await t.rt.pool.query(`create table public.bulk (a text, b int, c text, primary key (a, b));
+                         create index bulk_c_idx on public.bulk (c) where c is not null;
+                         alter table public.bulk add constraint bulk_c_unique unique (c, b)`);
+});
+afterAll(async () => t?.cleanup());
+
+describe('meta.suspend_indexes / meta.restore_indexes', () => {
+  it('drops the indexes of an empty table and builds the same ones again after the insert', async () => {
+    const before = await defs();
+    expect(before).toHaveLength(3);
+    const c = await t.rt.pool.connect();
+    try {
+      await c.query('begin');
+      expect((await c.query(`select meta.suspend_indexes('public.bulk') as n`)).rows[0].n).toBe(3);
+      expect((await c.query(`select count(*)::int as n from pg_indexes where tablename = 'bulk'`)).rows[0].n).toBe(0);
+      await c.query(`insert into public.bulk select 'k' || g, g, case when g % 2 = 0 then 'c' || g end from generate_series(1, 1000) g`);
+      expect((await c.query(`select meta.restore_indexes('public.bulk') as n`)).rows[0].n).toBe(3);
+      await c.query('commit');
+    } finally {
+      c.release();
+    }
+    expect(await defs()).toEqual(before);
+    await expect(t.rt.pool.query(`insert into public.bulk values ('k1', 1, null)`)).rejects.toThrow(/duplicate key/);
+  });
+
+  it('leaves a table that has rows alone', async () => {
+    expect((await t.rt.pool.query(`select meta.suspend_indexes('public.bulk') as n`)).rows[0].n).toBe(0);
+    expect(await defs()).toHaveLength(3);
+    expect((await t.rt.pool.query(`select meta.restore_indexes('public.bulk') as n`)).rows[0].n).toBe(0);
+  });
+
+  it('a duplicate key in the bulk insert fails at the rebuild and the rollback restores table and indexes', async () => {
+    await t.rt.pool.query('truncate public.bulk');
+    const before = await defs();
+    const c = await t.rt.pool.connect();
+    try {
+      await c.query('begin');
+      await c.query(`select meta.suspend_indexes('public.bulk')`);
+      await c.query(`insert into public.bulk values ('x', 1, null), ('x', 1, null)`);
+      await expect(c.query(`select meta.restore_indexes('public.bulk')`)).rejects.toThrow(/could not create unique index|duplicate/);
+      await c.query('rollback');
+    } finally {
+      c.release();
+    }
+    expect(await defs()).toEqual(before);
+    expect((await t.rt.pool.query('select count(*)::int as n from public.bulk')).rows[0].n).toBe(0);
+  });
+});
