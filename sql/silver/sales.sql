@@ -25,6 +25,9 @@ select b.*,
   left join meta.calendar cs on cs.yyyymmdd = b.sls_ship_dt
   left join meta.calendar cd on cd.yyyymmdd = b.sls_due_dt;
 analyze stg_sales (order_number, product_number, _file_id, _line);  -- only what joins and filters use
+-- A small increment (under 5 % of silver.sales) reaches its lines through the primary key, not by
+-- hashing the whole table (migration 012; seed scale, 75 k lines: update 2.1 s and insert 4.0 s before).
+select meta.use_key_lookups((select count(*) from stg_sales), 'silver.sales');
 
 -- A line that appears again later in the run loses to the later one. Ranked on the keys alone:
 -- sorting narrow tuples, not the wide staging rows, is what makes this cheap on millions of lines.

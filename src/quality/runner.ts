@@ -46,7 +46,18 @@ export async function checkModel(
   // A unique rule the database already enforces with a unique index cannot fail: no scan for it.
   const isEnforced = (e: (typeof rowRules)[number]): boolean => e.rule === 'unique' && enforced.has([...e.columns].sort().join(','));
   const params = new Params();
-  const { joins, predicates } = compileScan(rowRules, layer, model, params, (e) => e.rule !== 'conservation' && isEnforced(e));
+  const uniqueTargets = new Set<string>();
+  for (const e of rowRules) {
+    if (e.rule === 'relationships' && (await uniqueIndexes(client, layer, e.to_table)).has(e.to_column)) uniqueTargets.add(`${e.to_table}.${e.to_column}`);
+  }
+  const { joins, predicates } = compileScan(
+    rowRules,
+    layer,
+    model,
+    params,
+    (e) => e.rule !== 'conservation' && isEnforced(e),
+    (e) => uniqueTargets.has(`${e.to_table}.${e.to_column}`),
+  );
   const from = `${table} t ${joins}`;
   const counts = await client.query(
     `select count(*)::bigint as checked,

@@ -109,18 +109,21 @@ describe('expectations', () => {
     await t.rt.pool.query(`insert into silver.locations (cid, country, _file_id, _line, _run_id) values ('AW401', 'Germany', 0, 0, 0), ('AW403', 'Germany', 0, 0, 0)`);
     const s = await runWith(
       `      - { name: last_name_unique, rule: unique, columns: [last_name], action: warn }\n` +
-        `      - { name: has_location, rule: relationships, column: customer_number, to_table: locations, to_column: cid, action: warn }\n`,
+        `      - { name: has_location, rule: relationships, column: customer_number, to_table: locations, to_column: cid, action: warn }\n` +
+        // A target column that is not unique (two Kims): joined through its distinct values, so no row counts twice.
+        `      - { name: known_last_name, rule: relationships, column: last_name, to_table: customers, to_column: last_name, action: warn }\n`,
       [row(401, 'Ann', 'Kim'), row(402, 'Bob', 'Kim'), row(403, 'Cy', 'Park')],
     );
     expect(s.status, s.message ?? '').toBe('succeeded');
     expect(await results(s.runId)).toEqual([
       { rule: 'has_location', rows_checked: 3, rows_failed: 1, outcome: 'warned', sample_keys: [{ customer_id: 402 }] },
+      { rule: 'known_last_name', rows_checked: 3, rows_failed: 0, outcome: 'passed', sample_keys: [] },
       { rule: 'last_name_unique', rows_checked: 3, rows_failed: 2, outcome: 'warned', sample_keys: [{ customer_id: 401 }, { customer_id: 402 }] },
     ]);
     const scores = (await t.rt.pool.query('select row_key, checks_passed, failed_rules from meta.row_scores where run_id = $1 order by row_key', [s.runId])).rows;
     expect(scores).toEqual([
-      { row_key: { customer_id: 401 }, checks_passed: 1, failed_rules: ['last_name_unique'] },
-      { row_key: { customer_id: 402 }, checks_passed: 0, failed_rules: ['last_name_unique', 'has_location'] },
+      { row_key: { customer_id: 401 }, checks_passed: 2, failed_rules: ['last_name_unique'] },
+      { row_key: { customer_id: 402 }, checks_passed: 1, failed_rules: ['last_name_unique', 'has_location'] },
     ]);
   });
 
