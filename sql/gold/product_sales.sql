@@ -12,7 +12,9 @@ delete from gold.product_sales p using touched_products t where p.product_number
 
 insert into gold.product_sales (product_number, orders, customers, quantity, sales, first_sale_date, last_sale_date,
                                 avg_selling_price)
-select f.product_number, count(distinct f.order_number), count(distinct f.customer_id), sum(f.quantity),
+-- orders: count(*), not count(distinct order_number): (order_number, product_number) is the fact
+-- table's key, so a product's lines are of distinct orders (one sort fewer over every fact).
+select f.product_number, count(*), count(distinct f.customer_id), sum(f.quantity),
        sum(f.sales_amount), min(f.order_date), max(f.order_date),
        round(avg(f.sales_amount::numeric / nullif(f.quantity, 0)), 2)
   from gold.fact_sales f

@@ -1,6 +1,6 @@
 -- silver/categories.sql
 -- Purpose: ERP product categories of the run's files → silver.categories, values trimmed.
--- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.erp_px_cat_g1v2 rows of the run's files. Outputs: silver.categories, quarantine.rejects.
+-- Inputs: meta.ctx_file_ids() (the run's files of this source, set by the step runner); bronze.erp_px_cat_g1v2 rows of the run's files. Outputs: silver.categories, quarantine.rejects.
 -- Grain: one row per category id. Key: id.
 
 create temp table stg_categories on commit drop as
@@ -11,7 +11,7 @@ select b.*,
        meta.clean_text(b.maintenance) as maintenance_clean,
        row_number() over (partition by meta.clean_text(b.id) order by b._file_id desc, b._line desc) as rn
   from bronze.erp_px_cat_g1v2 b
-  join run_files_in rf on rf.file_id = b._file_id;
+ where b._file_id = any(meta.ctx_file_ids());  -- the run's files of this source (migration 013)
 analyze stg_categories (id_clean, rn);  -- only the columns joins and filters use: cheaper
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)

@@ -1,6 +1,6 @@
 -- silver/customers.sql
 -- Purpose: CRM customers of the run's files → silver.customers: typed, cleaned, de-duplicated.
--- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.crm_cust_info rows of meta.run_files (role 'load') of meta.ctx_run_id().
+-- Inputs: meta.ctx_file_ids() (the run's files of this source, set by the step runner); bronze.crm_cust_info rows of meta.run_files (role 'load') of meta.ctx_run_id().
 -- Outputs: silver.customers upserted (only rows that change); dropped rows in quarantine.rejects.
 -- Grain: one row per customer_id. Key: customer_id.
 -- Rules: NULL/non-integer cst_id dropped; per cst_id the latest cst_create_date wins (NULLs last),
@@ -27,8 +27,8 @@ select b.*,
        initcap(nullif(regexp_replace(btrim(b.cst_city, E' \t\r\n'), '\s+', ' ', 'g'), '')) as city,
        upper(meta.clean_text(b.cst_postal_code))       as postal_code
   from bronze.crm_cust_info b
-  join run_files_in rf on rf.file_id = b._file_id
-  left join meta.calendar cc on cc.iso = b.cst_create_date;  -- dates by lookup (migration 006)
+  left join meta.calendar cc on cc.iso = b.cst_create_date  -- dates by lookup (migration 006)
+ where b._file_id = any(meta.ctx_file_ids());  -- the run's files of this source (migration 013)
 
 -- Rows without a usable key.
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)

@@ -1,6 +1,6 @@
 -- silver/erp_customers.sql
 -- Purpose: ERP customer demographics of the run's files → silver.erp_customers.
--- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.erp_cust_az12 rows of the run's files; meta.ctx_as_of().
+-- Inputs: meta.ctx_file_ids() (the run's files of this source, set by the step runner); bronze.erp_cust_az12 rows of the run's files; meta.ctx_as_of().
 -- Outputs: silver.erp_customers, quarantine.rejects. Grain: one row per customer number. Key: cid.
 -- Rules: a leading NAS is stripped from CID; a birthdate after the run's as-of date → NULL;
 -- gender F/FEMALE → Female, M/MALE → Male, else n/a (trimmed, case-insensitive).
@@ -13,9 +13,9 @@ select b.*,
        case upper(btrim(b.gen)) when 'F' then 'Female' when 'FEMALE' then 'Female'
             when 'M' then 'Male' when 'MALE' then 'Male' else 'n/a' end as gender
   from bronze.erp_cust_az12 b
-  join run_files_in rf on rf.file_id = b._file_id
   left join meta.calendar c on c.iso = b.bdate  -- dates by lookup (migration 006)
-  cross join lateral (select coalesce(c.day, meta.try_date(b.bdate)) as birthdate) bd;
+  cross join lateral (select coalesce(c.day, meta.try_date(b.bdate)) as birthdate) bd
+ where b._file_id = any(meta.ctx_file_ids());  -- the run's files of this source (migration 013)
 analyze stg_erp_customers (cid_clean);  -- only the columns joins and filters use: cheaper
 
 create temp table ranked_erp_customers on commit drop as

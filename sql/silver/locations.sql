@@ -1,6 +1,6 @@
 -- silver/locations.sql
 -- Purpose: ERP customer locations of the run's files → silver.locations.
--- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.erp_loc_a101 rows of the run's files. Outputs: silver.locations, quarantine.rejects.
+-- Inputs: meta.ctx_file_ids() (the run's files of this source, set by the step runner); bronze.erp_loc_a101 rows of the run's files. Outputs: silver.locations, quarantine.rejects.
 -- Grain: one row per customer number. Key: cid (hyphens removed).
 -- Rules: country DE → Germany, US/USA → United States, blank or NULL → n/a, else trimmed.
 
@@ -13,7 +13,7 @@ select b.*,
             else meta.clean_text(b.cntry) end  as country,
        row_number() over (partition by replace(meta.clean_text(b.cid), '-', '') collate "C" order by b._file_id desc, b._line desc) as rn
   from bronze.erp_loc_a101 b
-  join run_files_in rf on rf.file_id = b._file_id;
+ where b._file_id = any(meta.ctx_file_ids());  -- the run's files of this source (migration 013)
 analyze stg_locations (cid_clean, rn);  -- only the columns joins and filters use: cheaper
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)

@@ -1,6 +1,6 @@
 -- silver/products.sql
 -- Purpose: CRM product versions of the run's files → silver.products.
--- Inputs: run_files_in (temp: the run's files of this source, made by the step runner); bronze.crm_prd_info rows of the run's files. Outputs: silver.products, quarantine.rejects.
+-- Inputs: meta.ctx_file_ids() (the run's files of this source, set by the step runner); bronze.crm_prd_info rows of the run's files. Outputs: silver.products, quarantine.rejects.
 -- Grain: one row per product version (product_id). Key: product_id.
 -- Rules: cat_id = first 5 chars of prd_key with '-' → '_'; product_number = prd_key after the 6th
 -- char; NULL cost → 0; line M/R/S/T → Mountain/Road/Other Sales/Touring else n/a; end_date = the
@@ -19,7 +19,7 @@ select b.*,
        meta.try_date(b.prd_start_dt)                       as start_date,
        row_number() over (partition by meta.try_int8(b.prd_id) order by b._file_id desc, b._line desc) as rn
   from bronze.crm_prd_info b
-  join run_files_in rf on rf.file_id = b._file_id;
+ where b._file_id = any(meta.ctx_file_ids());  -- the run's files of this source (migration 013)
 analyze stg_products (product_id, product_number, rn);  -- only the columns joins and filters use: cheaper
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)

@@ -34,7 +34,7 @@ export async function checkContractTypes(client: pg.ClientBase, contract: Source
     return `count(*) filter (where ${present})::bigint as n${i}, count(*) filter (where ${present} and ${bad})::bigint as f${i}`;
   });
   const { rows } = await client.query(
-    `select ${counts.join(', ')} from ${qualified('bronze', contract.name)} b join run_files_in rf on rf.file_id = b._file_id ${joins.join(' ')}`,
+    `select ${counts.join(', ')} from ${qualified('bronze', contract.name)} b ${joins.join(' ')} where b._file_id = any(meta.ctx_file_ids())`,
   );
   const r = rows[0] as Record<string, number>;
   return typed.map((c, i) => ({

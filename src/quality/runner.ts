@@ -29,7 +29,7 @@ const SAMPLE = 5;
 
 /**
  * Checks one model's expectations inside the step's transaction (the caller set the run context
- * and, for silver, run_files_in). Counts every rule in one scan, then applies each failing rule's
+ * and, for silver, the run's files: meta.ctx_file_ids()). Counts every rule in one scan, then applies each failing rule's
  * action: warn keeps the rows, drop moves them to quarantine, fail throws ExpectationError after
  * every rule was evaluated (the step then rolls back; the caller keeps the results).
  */
@@ -158,7 +158,7 @@ async function checkConservation(client: pg.ClientBase, model: string, e: Extrac
   const silverKey = quoteIdent(e.silver_key!);
   const { rows } = await client.query(
     `with rows_in as (
-       select b._file_id, b._line, (${e.bronze_key}) as k from ${bronze} b join run_files_in rf on rf.file_id = b._file_id
+       select b._file_id, b._line, (${e.bronze_key}) as k from ${bronze} b where b._file_id = any(meta.ctx_file_ids())
      ), lost as (
        select r._file_id, r._line from rows_in r
         where not exists (select 1 from ${qualified('silver', model)} s where s.${silverKey} = r.k)
