@@ -1,7 +1,7 @@
 -- gold/agg_monthly_sales.sql
 -- Purpose: monthly sales aggregate with month-over-month growth, recomputed for the months whose
 -- order lines changed and for the month after each (its growth depends on the changed month).
--- Inputs: gold.fact_sales, touched_days (temp). Outputs: gold.agg_monthly_sales.
+-- Inputs: gold.fact_sales, gold.dim_date, touched_days (temp). Outputs: gold.agg_monthly_sales.
 -- Grain: one row per calendar month with dated order lines. Key: year_month (YYYYMM).
 
 create temp table touched_months on commit drop as
@@ -15,7 +15,9 @@ select f.order_date_key / 100, count(distinct f.order_number), count(*), count(d
        sum(f.quantity), sum(f.sales_amount),
        round(sum(f.sales_amount)::numeric / nullif(count(distinct f.order_number), 0), 2)
   from gold.fact_sales f
- where f.order_date_key / 100 in (select year_month from touched_months)
+  -- the touched months' days, so that a small run reads their facts through fact_sales_date_idx
+  join gold.dim_date d on d.date_key = f.order_date_key
+  join touched_months m on m.year_month = d.year_month
  group by f.order_date_key / 100;
 
 -- Growth against the calendar month before; NULL when that month has no sales.
