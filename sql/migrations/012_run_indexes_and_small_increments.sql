@@ -17,6 +17,9 @@ create index fact_sales_run_idx on gold.fact_sales (_run_id);
 -- The daily and monthly aggregates of a small run recompute a few days: read through this index,
 -- not by scanning every fact.
 create index fact_sales_date_idx on gold.fact_sales (order_date_key);
+-- A product's new customers (gold/product_sales.sql) and a customer's totals are found through
+-- the customer's own lines.
+create index fact_sales_customer_idx on gold.fact_sales (customer_id);
 
 -- Turns nested loops on for the rest of the transaction when `batch_rows` is under 5 % of the
 -- rows of `target` (they are off for steps by default: on a big batch a nested loop chosen on a

@@ -46,3 +46,19 @@ export async function expectExactWarehouse(t: TestEnv, m: Manifest): Promise<voi
     ),
   ).toEqual({ n: 0 });
 }
+
+/**
+ * gold.product_sales equals a recomputation from every fact: what the incremental path (totals
+ * grown by a run's new lines) must keep true. Returns how many products were compared.
+ */
+export async function expectProductSalesFromFacts(t: TestEnv): Promise<number> {
+  const q = async (sql: string) => (await t.rt.pool.query(sql)).rows;
+  const stored = await q(`select product_number, orders::int, customers::int, quantity::int, sales::int, first_sale_date::text, last_sale_date::text,
+                                 avg_selling_price::text from gold.product_sales order by 1`);
+  const recomputed = await q(`select product_number, count(*)::int as orders, count(distinct customer_id)::int as customers, sum(quantity)::int as quantity,
+                                     sum(sales_amount)::int as sales, min(order_date)::text as first_sale_date, max(order_date)::text as last_sale_date,
+                                     round(sum(sales_amount)::numeric / nullif(sum(quantity), 0), 2)::text as avg_selling_price
+                                from gold.fact_sales where order_date is not null group by 1 order by 1`);
+  expect(stored).toEqual(recomputed);
+  return stored.length;
+}

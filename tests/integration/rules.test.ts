@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import type { RunSummary } from '../../src/pipeline/summary';
+import { expectProductSalesFromFacts } from '../helpers/expect-warehouse';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // Every silver rule and gold formula on hand-made rows (tests/fixtures/rules), run through the
@@ -221,6 +222,12 @@ describe('day 2 and 3: incremental runs', () => {
     expect(fact.customer_key).toBe((await one<{ k: number }>('select customer_key as k from gold.dim_customers where customer_id = 1 and is_current')).k);
     expect(await one('select sales_amount from gold.agg_monthly_sales where year_month = 202406')).toEqual({ sales_amount: 105 });
     expect(day2.checks.every((c) => c.passed)).toBe(true);
+    // Day 2 only adds order lines: product totals grew by them (the additive path) and still equal
+    // a recomputation from every fact, including a customer new to a product and one who is not.
+    const grown = await one<{ n: number }>(`select count(*)::int as n from gold.fact_sales f
+       where f._run_id = ${day2.runId} and exists (select 1 from gold.fact_sales o where o.product_number = f.product_number and o._run_id <> ${day2.runId})`);
+    expect(grown.n).toBeGreaterThan(0);
+    expect(await expectProductSalesFromFacts(t)).toBeGreaterThan(0);
   });
 
   it('a same-day change corrects the current version in place', async () => {
@@ -238,6 +245,8 @@ describe('day 2 and 3: incremental runs', () => {
     expect(day4.status, day4.message ?? '').toBe('succeeded');
     expect(await one("select quantity, sales_amount from gold.fact_sales where order_number = 'SO1' and product_number = 'HL-U509'")).toEqual({ quantity: 3, sales_amount: 105 });
     expect(await one('select sales_amount, quantity from gold.agg_daily_sales where date_key = 20220615')).toEqual({ sales_amount: 205, quantity: 5 });
+    // A changed line: its product is recomputed from every fact.
+    await expectProductSalesFromFacts(t);
     expect(await one('select sales_amount from gold.agg_monthly_sales where year_month = 202206')).toEqual({ sales_amount: 205 });
     expect(await one('select total_sales from gold.customer_sales where customer_id = 1')).toEqual({ total_sales: 205 + 70 });
     // A line whose customer does not exist yet: kept, without a customer key, and counted.
