@@ -1,0 +1,75 @@
+/**
+ * Developer tool: times each statement of a run's silver or gold step, on a database that holds
+ * the run (e.g. a copy of a bench database: `create database prof template metalayer_bench_w2`).
+ *
+ *   npx tsx bench/profile-steps.ts DBURL RUNID silver ENTITY SOURCE [commit]
+ *   npx tsx bench/profile-steps.ts DBURL RUNID gold [commit]
+ *
+ * Sets what the step runner sets (src/pipeline/steps.ts), runs sql/<layer>/<file>.sql split at
+ * `;` line ends (our SQL files keep that form), then the expectations; rolls back unless `commit`.
+ * PROFILE_EXPLAIN=<regex> prints EXPLAIN ANALYZE of the matching statements instead of a time.
+ * Not a benchmark (no baseline, one run): for finding where a step's time goes.
+ */
+import pg from 'pg';
+import { DEFAULTS } from '../src/config/defaults';
+import { loadSql } from '../src/db/sql-files';
+import { setRunContext } from '../src/db/run-context';
+import { GOLD_MODELS } from '../src/pipeline/steps';
+import { loadExpectations } from '../src/quality/expectations';
+import { checkModel } from '../src/quality/runner';
+
+const [url, runIdS, layer, entity, source, commitFlag] = process.argv.slice(2);
+const runId = Number(runIdS);
+const c = new pg.Client({ connectionString: url });
+await c.connect();
+const explainRe = process.env.PROFILE_EXPLAIN ? new RegExp(process.env.PROFILE_EXPLAIN) : null;
+const t = async (label: string, sql: string, params?: unknown[]) => {
+  if (explainRe && explainRe.test(sql)) {
+    const r = await c.query(`explain (analyze, buffers, settings) ${sql}`, params as never);
+    console.log(r.rows.map((x: Record<string, string>) => x['QUERY PLAN']).join('\n'));
+    return r;
+  }
+  const s = performance.now();
+  const r = await c.query(sql, params as never);
+  const ms = performance.now() - s;
+  console.log(`${ms.toFixed(0).padStart(7)} ms  ${label}  ${(r as pg.QueryResult).rowCount ?? ''}`);
+  return r;
+};
+const stmts = (file: string) => loadSql(file).split(/;\s*(?:--[^\n]*)?\n/).map((s) => s.replace(/^(\s*--[^\n]*\n)*/g, '').trim()).filter((s) => s.length > 0);
+const asOf = (await c.query('select as_of from meta.runs where run_id = $1', [runId])).rows[0].as_of;
+const total = performance.now();
+await c.query('begin');
+await c.query(
+  `select set_config('work_mem', $1, true), set_config('maintenance_work_mem', $1, true),
+          set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`,
+  [DEFAULTS.stepWorkMem],
+);
+if (layer === 'gold') await c.query(`select set_config('parallel_tuple_cost', '0.01', true)`);
+await setRunContext(c, { runId, asOf });
+if (layer === 'silver') {
+  await t('analyze bronze', `analyze bronze.${source} (_file_id)`);
+  await t('file_ids', `select set_config('metalayer.file_ids', coalesce(array_agg(rf.file_id order by rf.file_id)::text, '{}'), true) from meta.run_files rf join meta.files f on f.file_id = rf.file_id where rf.run_id = $1 and rf.role = 'load' and f.source = $2`, [runId, source]);
+  for (const s of stmts(`silver/${entity}.sql`)) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
+  const spec = loadExpectations('silver')[entity!];
+  const s0 = performance.now();
+  if (spec) await checkModel(c, 'silver', entity!, spec);
+  console.log(`${(performance.now() - s0).toFixed(0).padStart(7)} ms  expectations`);
+} else {
+  for (const m of GOLD_MODELS) {
+    const m0 = performance.now();
+    for (const s of stmts(`gold/${m}.sql`)) await t(`[${m}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
+    console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  == ${m}`);
+  }
+  const s0 = performance.now();
+  for (const [model, spec] of Object.entries(loadExpectations('gold'))) {
+    const m0 = performance.now();
+    await checkModel(c, 'gold', model, spec);
+    console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  expectations ${model}`);
+  }
+  console.log(`${(performance.now() - s0).toFixed(0).padStart(7)} ms  expectations`);
+}
+const cm = performance.now();
+await c.query((layer === 'silver' ? commitFlag : entity) === 'commit' ? 'commit' : 'rollback');
+console.log(`${(performance.now() - cm).toFixed(0).padStart(7)} ms  end`);
+console.log(`${(performance.now() - total).toFixed(0).padStart(7)} ms  TOTAL`);
+await c.end();
