@@ -32,8 +32,8 @@ declare
   small boolean := batch_rows * 20 < greatest((select reltuples from pg_class where oid = target), 0);
 begin
   perform set_config('enable_nestloop', case when small then 'on' else 'off' end, true);
-  if small then
-    perform set_config('random_page_cost', '1.1', true);
-  end if;
+  -- A later call on a big batch in the same transaction puts the server's price back.
+  perform set_config('random_page_cost',
+                     case when small then '1.1' else (select reset_val from pg_settings where name = 'random_page_cost') end, true);
   return small;
 end $$;

@@ -3,7 +3,8 @@ import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The bulk path of migration 011: an empty table's indexes are dropped before a big insert and
 // built once after it, inside the step's transaction. What must hold: the same indexes come back,
-// a table with rows is left alone, and a failure (a duplicate key) rolls everything back.
+// a table with rows is left alone, and a failure (a duplicate key) rolls everything back. Also the
+// switch of migration 012 between key lookups (small batch) and hashing (big batch).
 let t: TestEnv;
 const defs = async (): Promise<string[]> =>
   (await t.rt.pool.query(`select indexdef from pg_indexes where schemaname = 'public' and tablename = 'bulk' order by 1`)).rows.map((r) => r.indexdef);
@@ -56,5 +57,23 @@ describe('meta.suspend_indexes / meta.restore_indexes', () => {
     }
     expect(await defs()).toEqual(before);
     expect((await t.rt.pool.query('select count(*)::int as n from public.bulk')).rows[0].n).toBe(0);
+  });
+});
+
+describe('meta.use_key_lookups', () => {
+  it('turns key lookups on for a batch under 5 % of its target, and back off (with the server page price) for a big one', async () => {
+    await t.rt.pool.query(`insert into public.bulk select 'r' || g, g, null from generate_series(1, 2000) g; analyze public.bulk`);
+    const c = await t.rt.pool.connect();
+    try {
+      await c.query('begin');
+      const state = async (n: number) =>
+        (await c.query(`select meta.use_key_lookups($1, 'public.bulk') as small, current_setting('enable_nestloop') as nestloop, current_setting('random_page_cost') as page`, [n])).rows[0];
+      const serverPage = (await c.query(`select reset_val from pg_settings where name = 'random_page_cost'`)).rows[0].reset_val;
+      expect(await state(10)).toEqual({ small: true, nestloop: 'on', page: '1.1' });
+      expect(await state(1000)).toEqual({ small: false, nestloop: 'off', page: serverPage });
+      await c.query('rollback');
+    } finally {
+      c.release();
+    }
   });
 });
