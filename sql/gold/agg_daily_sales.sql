@@ -4,15 +4,19 @@
 -- Grain: one row per order date (lines with an order date only). Key: date_key.
 
 create temp table touched_days on commit drop as
-select distinct to_char(order_date, 'YYYYMMDD')::int as date_key from touched_sales where order_date is not null;
+select to_char(order_date, 'YYYYMMDD')::int as date_key  -- formatted once per day, not once per line
+  from (select distinct order_date from touched_sales where order_date is not null) d;
 analyze touched_days;
 
 delete from gold.agg_daily_sales a using touched_days t where a.date_key = t.date_key;
 
+-- Text keys are grouped and counted distinct under the "C" collation: the same equality, but
+-- bytewise comparisons with abbreviated keys (seed scale: product totals 12.8 s → 6.7 s,
+-- monthly 9.9 s → 7.0 s).
 insert into gold.agg_daily_sales (date_key, full_date, orders, order_lines, customers, quantity, sales_amount, avg_order_value)
-select f.order_date_key, f.order_date, count(distinct f.order_number), count(*), count(distinct f.customer_id),
+select f.order_date_key, f.order_date, count(distinct f.order_number collate "C"), count(*), count(distinct f.customer_id),
        sum(f.quantity), sum(f.sales_amount),
-       round(sum(f.sales_amount)::numeric / nullif(count(distinct f.order_number), 0), 2)
+       round(sum(f.sales_amount)::numeric / nullif(count(distinct f.order_number collate "C"), 0), 2)
   from gold.fact_sales f
   join touched_days t on t.date_key = f.order_date_key
  group by f.order_date_key, f.order_date;

@@ -10,10 +10,11 @@ analyze touched_customer_ids;
 
 delete from gold.customer_sales c using touched_customer_ids t where c.customer_id = t.customer_id;
 
+-- Text keys grouped and counted distinct under "C": why in gold/agg_daily_sales.sql.
 insert into gold.customer_sales (customer_id, total_orders, total_sales, total_quantity, total_products,
                                  first_order_date, last_order_date)
-select f.customer_id, count(distinct f.order_number), sum(f.sales_amount), sum(f.quantity),
-       count(distinct f.product_number), min(f.order_date), max(f.order_date)
+select f.customer_id, count(distinct f.order_number collate "C"), sum(f.sales_amount), sum(f.quantity),
+       count(distinct f.product_number collate "C"), min(f.order_date), max(f.order_date)
   from gold.fact_sales f
   join touched_customer_ids t on t.customer_id = f.customer_id
  where f.order_date is not null and f.customer_key is not null

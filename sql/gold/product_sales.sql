@@ -20,15 +20,16 @@ analyze touched_products;
 -- Recomputed from every fact.
 delete from gold.product_sales p using touched_products t where p.product_number = t.product_number and not t.only_new;
 
+-- Text keys grouped and counted distinct under "C": why in gold/agg_daily_sales.sql.
 insert into gold.product_sales (product_number, orders, customers, quantity, sales, first_sale_date, last_sale_date,
                                 avg_selling_price)
-select f.product_number, count(*), count(distinct f.customer_id), sum(f.quantity),
+select f.product_number collate "C", count(*), count(distinct f.customer_id), sum(f.quantity),
        sum(f.sales_amount), min(f.order_date), max(f.order_date),
        round(sum(f.sales_amount)::numeric / nullif(sum(f.quantity), 0), 2)
   from gold.fact_sales f
   join touched_products t on t.product_number = f.product_number and not t.only_new
  where f.order_date is not null
- group by f.product_number;
+ group by f.product_number collate "C";
 
 -- Grown by the run's new lines. A customer counts as new to a product when no earlier dated line
 -- of that product is theirs (fact_sales_customer_idx finds their lines).
