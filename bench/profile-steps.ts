@@ -5,7 +5,7 @@
  *   npx tsx bench/profile-steps.ts DBURL RUNID silver ENTITY SOURCE [commit]
  *   npx tsx bench/profile-steps.ts DBURL RUNID gold [commit]
  *
- * Sets what the step runner sets (src/pipeline/steps.ts), runs sql/<layer>/<file>.sql split at
+ * Applies the step runner's settings (applyStepSettings, setRunFiles in src/pipeline/steps.ts), runs sql/<layer>/<file>.sql split at
  * `;` line ends (our SQL files keep that form), then the expectations; rolls back unless `commit`.
  * PROFILE_EXPLAIN=<regex> prints EXPLAIN ANALYZE of the matching statements instead of a time.
  * Not a benchmark (no baseline, one run): for finding where a step's time goes.
@@ -14,7 +14,7 @@ import pg from 'pg';
 import { DEFAULTS } from '../src/config/defaults';
 import { loadSql } from '../src/db/sql-files';
 import { setRunContext } from '../src/db/run-context';
-import { GOLD_MODELS } from '../src/pipeline/steps';
+import { applyStepSettings, GOLD_MODELS, setRunFiles } from '../src/pipeline/steps';
 import { loadExpectations } from '../src/quality/expectations';
 import { checkModel } from '../src/quality/runner';
 
@@ -39,16 +39,11 @@ const stmts = (file: string) => loadSql(file).split(/;\s*(?:--[^\n]*)?\n/).map((
 const asOf = (await c.query('select as_of from meta.runs where run_id = $1', [runId])).rows[0].as_of;
 const total = performance.now();
 await c.query('begin');
-await c.query(
-  `select set_config('work_mem', $1, true), set_config('maintenance_work_mem', $1, true),
-          set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`,
-  [DEFAULTS.stepWorkMem],
-);
-if (layer === 'gold') await c.query(`select set_config('parallel_tuple_cost', '0.01', true)`);
+await applyStepSettings(c, DEFAULTS.stepWorkMem, layer === 'gold' ? 'gold' : 'silver');
 await setRunContext(c, { runId, asOf });
 if (layer === 'silver') {
   await t('analyze bronze', `analyze bronze.${source} (_file_id)`);
-  await t('file_ids', `select set_config('metalayer.file_ids', coalesce(array_agg(rf.file_id order by rf.file_id)::text, '{}'), true) from meta.run_files rf join meta.files f on f.file_id = rf.file_id where rf.run_id = $1 and rf.role = 'load' and f.source = $2`, [runId, source]);
+  await setRunFiles(c, runId, source!);
   for (const s of stmts(`silver/${entity}.sql`)) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
   const spec = loadExpectations('silver')[entity!];
   const s0 = performance.now();

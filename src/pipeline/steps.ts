@@ -40,6 +40,41 @@ async function runAsOf(pool: Pool, runId: number): Promise<string> {
 }
 
 /**
+ * The planner settings of a step's transaction (also used by bench/profile-steps.ts, so that a
+ * profile measures what a worker runs).
+ */
+export async function applyStepSettings(client: pg.ClientBase, workMem: string, layer: 'silver' | 'gold'): Promise<void> {
+  // Batch SQL over whole runs: hash joins and in-memory sorts. Estimates for tables that just
+  // grew are unreliable, and a nested loop chosen on a bad estimate costs minutes at scale.
+  // JIT off: compiling each big statement cost more than it saved (measured: 8.4 s → 7.1 s for
+  // the 750 k-row sales staging statement). maintenance_work_mem: the index builds of a first
+  // load (migration 011) sort in memory.
+  await client.query(
+    `select set_config('work_mem', $1, true), set_config('maintenance_work_mem', $1, true),
+            set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`,
+    [workMem],
+  );
+  // Gold runs alone (one job per run): let PostgreSQL spread a big batch's joins over parallel
+  // workers. The default parallel_tuple_cost prices handing rows to the leader so high that a
+  // join producing every row of a batch never goes parallel; measured at seed scale, the 7.5 M
+  // line fact image: 17.8 s serial, 9.2 s with two workers at 0.01.
+  if (layer === 'gold') await client.query(`select set_config('parallel_tuple_cost', '0.01', true)`);
+}
+
+/**
+ * The run's files of this source, as a setting read by meta.ctx_file_ids() (migration 013): an
+ * array of constants is a BRIN index condition and keeps the scans parallel-capable.
+ */
+export async function setRunFiles(client: pg.ClientBase, runId: number, source: string): Promise<void> {
+  await client.query(
+    `select set_config('metalayer.file_ids', coalesce(array_agg(rf.file_id order by rf.file_id)::text, '{}'), true)
+       from meta.run_files rf join meta.files f on f.file_id = rf.file_id
+      where rf.run_id = $1 and rf.role = 'load' and f.source = $2`,
+    [runId, source],
+  );
+}
+
+/**
  * Runs one step with its bookkeeping in meta.steps: marked running before, succeeded or failed
  * after (outside the step's transaction, so a rolled-back step still leaves its failure visible).
  */
@@ -53,16 +88,7 @@ async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silve
   const started = Date.now();
   try {
     const rows = await withTransaction(pool, async (client) => {
-      // Batch SQL over whole runs: hash joins and in-memory sorts. Estimates for tables that just
-      // grew are unreliable, and a nested loop chosen on a bad estimate costs minutes at scale.
-      // JIT off: compiling each big statement cost more than it saved (measured: 8.4 s → 7.1 s for
-      // the 750 k-row sales staging statement). maintenance_work_mem: the index builds of a first
-      // load (migration 011) sort in memory.
-      await client.query(
-        `select set_config('work_mem', $1, true), set_config('maintenance_work_mem', $1, true),
-                set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`,
-        [workMem],
-      );
+      await applyStepSettings(client, workMem, layer);
       return body(client);
     });
     const ms = Date.now() - started;
@@ -122,14 +148,7 @@ export async function runSilverStep(
     // the per-file checks of a next-day run at quick scale). Then fresh statistics: bronze grew.
     await client.query(`select brin_summarize_new_values(to_regclass($1))`, [`bronze.${source}_file_brin`]);
     await client.query(`analyze ${qualified('bronze', source)} (_file_id)`);
-    // The run's files of this source, as a setting read by meta.ctx_file_ids() (migration 013):
-    // an array of constants is a BRIN index condition and keeps the scans parallel-capable.
-    await client.query(
-      `select set_config('metalayer.file_ids', coalesce(array_agg(rf.file_id order by rf.file_id)::text, '{}'), true)
-         from meta.run_files rf join meta.files f on f.file_id = rf.file_id
-        where rf.run_id = $1 and rf.role = 'load' and f.source = $2`,
-      [runId, source],
-    );
+    await setRunFiles(client, runId, source);
     const result = await runScript(client, `silver/${entity}.sql`, `silver step ${entity}`);
     const spec = loadExpectations('silver', expectationsDir)[entity];
     if (spec) {
@@ -147,11 +166,6 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
   const asOf = await runAsOf(pool, runId);
   return tracked(pool, workMem, runId, 'gold', 'gold', async (client) => {
     await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']);
-    // Gold runs alone (one job per run): let PostgreSQL spread a big batch's joins over parallel
-    // workers. The default parallel_tuple_cost prices handing rows to the leader so high that a
-    // join producing every row of a batch never goes parallel; measured at seed scale, the 7.5 M
-    // line fact image: 17.8 s serial, 9.2 s with two workers at 0.01.
-    await client.query(`select set_config('parallel_tuple_cost', '0.01', true)`);
     await setRunContext(client, { runId, asOf });
     for (const model of GOLD_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
     for (const [model, spec] of Object.entries(loadExpectations('gold', expectationsDir))) {
