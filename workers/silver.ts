@@ -1,7 +1,7 @@
 import { RETAIL_SOURCES } from '../src/contracts/retail';
 import { ConfigError } from '../src/errors/config-error';
 import { StepError } from '../src/errors/step-error';
-import { bronzeStillLoading, notReadyMessage, readRunReadiness, runIsRunning, silverIsReady } from '../src/pipeline/readiness';
+import { biggerSilverNotStarted, bronzeStillLoading, notReadyMessage, readRunReadiness, runIsRunning, silverIsReady } from '../src/pipeline/readiness';
 import { runSilverStep, type StepResult } from '../src/pipeline/steps';
 import { SilverPayload } from '../src/queue/payloads';
 import { DeferJob } from './defer-job';
@@ -9,6 +9,8 @@ import type { JobKind } from './job-kind';
 
 /** How long a silver job waits before it looks again at the run's bronze. */
 const BRONZE_WAIT_MS = 500;
+/** How long a silver job waits for a bigger one of its run to start (a moment: it is queued first). */
+const BIGGER_FIRST_WAIT_MS = 100;
 
 /** Cleans one entity of a run into silver (sql/silver/<entity>.sql), once its chunks are all loaded. */
 export const silverJob: JobKind<typeof SilverPayload, StepResult & { source: string }> = {
@@ -24,6 +26,11 @@ export const silverJob: JobKind<typeof SilverPayload, StepResult & { source: str
     // waits for every source anyway); a failed run stops the waiting.
     if (bronzeStillLoading(readiness) && (await runIsRunning(rt.pool, p.runId))) {
       throw new DeferJob(BRONZE_WAIT_MS, `silver ${p.entity} of run ${p.runId} waits for the run's bronze`);
+    }
+    // Biggest first (see silverPriorities): the longest step of the layer must not start last.
+    const bigger = p.replay ? undefined : biggerSilverNotStarted(readiness, p.entity);
+    if (bigger && (await runIsRunning(rt.pool, p.runId))) {
+      throw new DeferJob(BIGGER_FIRST_WAIT_MS, `silver ${p.entity} of run ${p.runId} lets the bigger silver ${bigger} start first`);
     }
     const result = await runSilverStep(rt.pool, rt.config.stepWorkMem, p.runId, p.entity, source.name, {
       ...(rt.config.expectationsDir ? { expectationsDir: rt.config.expectationsDir } : {}),

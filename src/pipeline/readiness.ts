@@ -1,12 +1,17 @@
 import { RETAIL_SOURCES, SILVER_ENTITIES } from '../contracts/retail';
 import type { Pool } from '../db/pool';
 import { loadSql } from '../db/sql-files';
+import { biggestFirst } from '../queue/flow';
 
 export interface RunReadiness {
   /** Chunks not yet loaded, per source, among the files this run loads. */
   pendingChunks: Map<string, number>;
+  /** All chunks, per source, of the files this run loads. */
+  chunks: Map<string, number>;
   /** Silver entities whose step succeeded in this run. */
   silverDone: Set<string>;
+  /** Silver entities whose step has started in this run (any status). */
+  silverStarted: Set<string>;
 }
 
 /**
@@ -16,12 +21,14 @@ export interface RunReadiness {
  */
 export async function readRunReadiness(pool: Pool, runId: number): Promise<RunReadiness> {
   const [chunks, steps] = await Promise.all([
-    pool.query<{ source: string; pending_chunks: number }>(loadSql('queries/run_readiness.sql'), [runId]),
-    pool.query<{ step: string }>(`select step from meta.steps where run_id = $1 and layer = 'silver' and status = 'succeeded'`, [runId]),
+    pool.query<{ source: string; chunks: number; pending_chunks: number }>(loadSql('queries/run_readiness.sql'), [runId]),
+    pool.query<{ step: string; status: string }>(`select step, status from meta.steps where run_id = $1 and layer = 'silver'`, [runId]),
   ]);
   return {
     pendingChunks: new Map(chunks.rows.map((r) => [r.source, r.pending_chunks])),
-    silverDone: new Set(steps.rows.map((r) => r.step)),
+    chunks: new Map(chunks.rows.map((r) => [r.source, r.chunks])),
+    silverDone: new Set(steps.rows.filter((r) => r.status === 'succeeded').map((r) => r.step)),
+    silverStarted: new Set(steps.rows.map((r) => r.step)),
   };
 }
 
@@ -33,6 +40,21 @@ export function silverIsReady(r: RunReadiness, entity: string): boolean {
 /** True while any source of the run has chunks not yet loaded. */
 export function bronzeStillLoading(r: RunReadiness): boolean {
   return [...r.pendingChunks.values()].some((n) => n > 0);
+}
+
+/**
+ * A silver entity of the run that is bigger than `entity` (more chunks; the order of the flow's
+ * priorities) and whose step has not started, if any. Silver steps start biggest first: the
+ * queue's priorities alone leave a race at the end of bronze, when a small step waiting for bronze
+ * looks again a moment before the biggest step's job is released.
+ */
+export function biggerSilverNotStarted(r: RunReadiness, entity: string): string | undefined {
+  const entities = RETAIL_SOURCES.filter((s) => r.chunks.has(s.name)).map((s) => ({ entity: s.entity, chunks: r.chunks.get(s.name)! }));
+  for (const e of biggestFirst(entities)) {
+    if (e.entity === entity) return undefined;
+    if (!r.silverStarted.has(e.entity)) return e.entity;
+  }
+  return undefined;
 }
 
 export async function runIsRunning(pool: Pool, runId: number): Promise<boolean> {

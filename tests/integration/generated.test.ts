@@ -50,6 +50,9 @@ describe(`a generated ${CUSTOMERS}-customer dataset`, () => {
               extract(epoch from (select max(loaded_at) from meta.chunks where loaded_by_run = ${summary.runId}))::float8 as bronze_end`,
     );
     expect(r.silver_start).toBeGreaterThanOrEqual(r.bronze_end!);
+    // Biggest first: the order lines (most chunks) start before every other silver step.
+    const started = await t.rt.pool.query(`select step from meta.steps where run_id = $1 and layer = 'silver' order by started_at`, [summary.runId]);
+    expect(started.rows[0]?.step).toBe('sales');
     // The bulk path (migration 011) dropped the indexes of the empty tables and built them again.
     expect(await indexes()).toEqual(indexesBefore);
     expect(indexesBefore.filter((d) => d.includes('[p]')).length).toBeGreaterThan(10);
