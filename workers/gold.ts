@@ -5,7 +5,7 @@ import { runGoldStep, type StepResult } from '../src/pipeline/steps';
 import { GoldPayload } from '../src/queue/payloads';
 import type { JobKind } from './job-kind';
 
-/** Builds gold for a run (sql/gold/*, one transaction) once every silver step succeeded; ends the run. */
+/** Builds gold for a run (sql/gold/*: dimensions and facts, then the aggregates side by side) once every silver step succeeded; ends the run. */
 export const goldJob: JobKind<typeof GoldPayload, StepResult> = {
   queue: 'gold',
   schema: GoldPayload,

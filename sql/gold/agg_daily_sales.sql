@@ -1,12 +1,14 @@
 -- gold/agg_daily_sales.sql
--- Purpose: daily sales aggregate, recomputed for the days whose order lines changed in this run.
--- Inputs: gold.fact_sales, touched_sales (temp). Outputs: gold.agg_daily_sales.
+-- Purpose: daily sales aggregate, recomputed for the days whose order lines changed (this run's,
+-- and any a failed run left).
+-- Inputs: gold.fact_sales, meta.gold_pending_days (from aggregate_keys.sql, committed with the facts).
+-- Outputs: gold.agg_daily_sales; the pending days it recomputed are deleted (same transaction).
 -- Grain: one row per order date (lines with an order date only). Key: date_key.
 
 create temp table touched_days on commit drop as
-select to_char(order_date, 'YYYYMMDD')::int as date_key  -- formatted once per day, not once per line
-  from (select distinct order_date from touched_sales where order_date is not null) d;
+select distinct date_key from meta.gold_pending_days;
 analyze touched_days;
+delete from meta.gold_pending_days p using touched_days t where p.date_key = t.date_key;
 
 delete from gold.agg_daily_sales a using touched_days t where a.date_key = t.date_key;
 

@@ -1,12 +1,14 @@
 -- gold/agg_monthly_sales.sql
 -- Purpose: monthly sales aggregate with month-over-month growth, recomputed for the months whose
 -- order lines changed and for the month after each (its growth depends on the changed month).
--- Inputs: gold.fact_sales, gold.dim_date, touched_days (temp). Outputs: gold.agg_monthly_sales.
+-- Inputs: gold.fact_sales, gold.dim_date, meta.gold_pending_months (from aggregate_keys.sql).
+-- Outputs: gold.agg_monthly_sales; the pending months it recomputed are deleted (same transaction).
 -- Grain: one row per calendar month with dated order lines. Key: year_month (YYYYMM).
 
 create temp table touched_months on commit drop as
-select distinct date_key / 100 as year_month from touched_days;
+select distinct year_month from meta.gold_pending_months;
 analyze touched_months;
+delete from meta.gold_pending_months p using touched_months t where p.year_month = t.year_month;
 
 delete from gold.agg_monthly_sales a using touched_months t where a.year_month = t.year_month;
 

@@ -1,12 +1,14 @@
 -- gold/customer_sales.sql
 -- Purpose: per-customer sales totals behind the customer_lifetime_value view, recomputed for the
--- customers whose order lines changed in this run.
--- Inputs: gold.fact_sales, touched_sales (temp). Outputs: gold.customer_sales.
+-- customers whose order lines changed.
+-- Inputs: gold.fact_sales, meta.gold_pending_customers (from aggregate_keys.sql).
+-- Outputs: gold.customer_sales; the pending customers it recomputed are deleted (same transaction).
 -- Grain: one row per known customer with at least one dated order line. Key: customer_id.
 
 create temp table touched_customer_ids on commit drop as
-select distinct customer_id from touched_sales where customer_id is not null;
+select distinct customer_id from meta.gold_pending_customers;
 analyze touched_customer_ids;
+delete from meta.gold_pending_customers p using touched_customer_ids t where p.customer_id = t.customer_id;
 
 delete from gold.customer_sales c using touched_customer_ids t where c.customer_id = t.customer_id;
 

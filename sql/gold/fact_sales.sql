@@ -2,8 +2,8 @@
 -- Purpose: upserts the order lines that changed in this run into the fact table, and attaches
 -- facts whose customer arrived only now (late-arriving dimension).
 -- Inputs: silver.sales (changed by this run), gold.dim_products, gold.dim_customers.
--- Outputs: gold.fact_sales; temp table touched_sales (old and new keys of every changed line),
---          which the aggregate steps after this one read in the same transaction.
+-- Outputs: gold.fact_sales; temp tables touched_sales (old and new keys of every changed line) and
+--          gold_batch, which aggregate_keys.sql turns into the aggregates' pending keys.
 -- Grain: one row per order line. Key: (order_number, product_number).
 -- product_key: the version in effect on the order date, else the current one.
 -- customer_key: the customer's current version.

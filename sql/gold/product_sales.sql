@@ -1,21 +1,23 @@
 -- gold/product_sales.sql
 -- Purpose: per-product sales totals behind the product_performance view, brought up to date for
--- the products whose order lines changed in this run.
--- Inputs: gold.fact_sales, touched_sales and gold_batch (temp, from fact_sales.sql). Outputs: gold.product_sales.
+-- the products whose order lines changed.
+-- Inputs: gold.fact_sales, meta.gold_pending_products (from aggregate_keys.sql).
+-- Outputs: gold.product_sales; the pending products it handled are deleted (same transaction).
 -- Grain: one row per product number with at least one dated order line. Key: product_number.
--- A product whose touched lines are all new facts (the daily case: new orders) has its totals
--- grown by those lines; a product with a changed or re-attached line is recomputed from every
--- fact. Both give the same figures (tests/integration/rules.test.ts compares them); the additive
--- path reads the run's lines, not all 7.5 M facts of the products they touch (seed scale: 9-10 s).
+-- A product whose touched lines are all new facts of one run (the daily case: new orders) has its
+-- totals grown by that run's lines; a product with a changed or re-attached line, or keys left by
+-- more than one run, is recomputed from every fact. Both give the same figures
+-- (tests/integration/rules.test.ts compares them); the additive path reads the run's lines, not
+-- all 7.5 M facts of the products they touch (seed scale: 9-10 s).
 -- orders is count(*): (order_number, product_number) is the fact key, so a product's lines are
 -- of distinct orders. avg_selling_price: sales ÷ quantity.
 
--- only_new: grown, not recomputed. Not on a first load (gold_batch.facts_before false), where a
--- recomputation reads the facts once and growing would read them twice.
+-- only_new: grown by this run's lines (aggregate_keys.sql decides; this run's key alone).
 create temp table touched_products on commit drop as
-select product_number, bool_and(is_new) and (select facts_before from gold_batch) as only_new
-  from touched_sales group by product_number;
+select product_number, bool_and(only_new) and count(*) = 1 and min(run_id) = meta.ctx_run_id() as only_new
+  from meta.gold_pending_products group by product_number;
 analyze touched_products;
+delete from meta.gold_pending_products p using touched_products t where p.product_number = t.product_number;
 
 -- Recomputed from every fact.
 delete from gold.product_sales p using touched_products t where p.product_number = t.product_number and not t.only_new;

@@ -30,32 +30,50 @@ export function createPool(databaseUrl: string, max = 4): pg.Pool {
   return pool;
 }
 
-/** Runs fn inside BEGIN … COMMIT on one client; rolls back on any error and rethrows it. */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/** Clients whose connection died during a rollback: never returned to the pool. */
+const brokenClients = new WeakSet<pg.ClientBase>();
+
+/**
+ * Lends fn a pooled client and returns it afterwards; a client whose connection was lost
+ * (server restart, pg_terminate_backend) is discarded, not pooled again.
+ */
+export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
-  // A connection lost mid-transaction (server restart, pg_terminate_backend) reaches the running
-  // query as its error; the client also emits 'error', which must not crash the process.
+  // A connection lost mid-query reaches the running query as its error; the client also emits
+  // 'error', which must not crash the process.
   const onError = (): void => {
     broken = true;
   };
   client.on('error', onError);
   try {
+    return await fn(client);
+  } finally {
+    client.off('error', onError);
+    client.release(broken || brokenClients.has(client));
+  }
+}
+
+/** Runs fn inside BEGIN … COMMIT on the given client; rolls back on any error and rethrows it. */
+export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  try {
     await client.query('begin');
-    const result = await fn(client);
+    const result = await fn();
     await client.query('commit');
     return result;
   } catch (err) {
     try {
       await client.query('rollback');
     } catch {
-      broken = true; // the connection itself is gone: do not return it to the pool
+      brokenClients.add(client); // the connection itself is gone: do not return it to the pool
     }
     throw err;
-  } finally {
-    client.off('error', onError);
-    client.release(broken);
   }
+}
+
+/** Runs fn inside BEGIN … COMMIT on one pooled client; rolls back on any error and rethrows it. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, (client) => inTransaction(client, () => fn(client)));
 }
 
 /** Creates the database named in the URL when it does not exist, connecting to `postgres`. */

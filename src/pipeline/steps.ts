@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { qualified } from '../db/ident';
 import { setRunContext } from '../db/run-context';
 import { loadSql } from '../db/sql-files';
-import { withTransaction, type Pool } from '../db/pool';
+import { inTransaction, withClient, type Pool } from '../db/pool';
 import { isRetryable } from '../errors/classify';
 import { ExpectationError } from '../errors/expectation-error';
 import { StepError } from '../errors/step-error';
@@ -12,18 +12,19 @@ import { checkContractTypes } from '../quality/contract-types';
 import { checkModel } from '../quality/runner';
 import { storeQuality } from '../quality/store';
 
-/** Gold models in dependency order; all run in one transaction, so gold changes all or nothing. */
-export const GOLD_MODELS = [
-  'dim_customers',
-  'dim_products',
-  'fact_sales',
-  'dim_date',
-  'agg_daily_sales',
-  'agg_monthly_sales',
-  'customer_sales',
-  'product_sales',
-  'warehouse_state',
-] as const;
+/**
+ * The gold step proper, in dependency order and one transaction with its expectations: the
+ * dimensions, the facts, and the keys the aggregates must recompute (migration 014).
+ */
+export const GOLD_FACT_MODELS = ['dim_customers', 'dim_products', 'fact_sales', 'dim_date', 'aggregate_keys'] as const;
+/** meta.steps name of that transaction. */
+export const GOLD_FACTS_STEP = 'dimensions_and_facts';
+/**
+ * Aggregates: after the facts commit, side by side, each in its own transaction (an INSERT …
+ * SELECT runs on one core; four of them share the database's cores). Seed scale: about 29 s in
+ * a row, about 15 s side by side on 2 cores.
+ */
+export const GOLD_AGGREGATES = ['agg_daily_sales', 'agg_monthly_sales', 'customer_sales', 'product_sales'] as const;
 
 /** Serialises the same step across concurrent runs (upserts of one table never interleave). */
 const LOCK_NAMESPACE = 727_100;
@@ -75,11 +76,22 @@ export async function setRunFiles(client: pg.ClientBase, runId: number, source: 
 }
 
 /**
- * Runs one step with its bookkeeping in meta.steps: marked running before, succeeded or failed
- * after (outside the step's transaction, so a rolled-back step still leaves its failure visible).
+ * Runs one step in a transaction with its bookkeeping in meta.steps: marked running before,
+ * succeeded or failed after (outside the step's transaction, so a rolled-back step still leaves its
+ * failure visible). On `client` when given (its bookkeeping too: a caller that holds several
+ * connections must not wait for another), else on a pooled connection.
  */
-async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silver' | 'gold', step: string, body: (client: pg.PoolClient) => Promise<number>): Promise<StepResult> {
-  await pool.query(
+async function tracked(
+  pool: Pool,
+  workMem: string,
+  runId: number,
+  layer: 'silver' | 'gold',
+  step: string,
+  body: (client: pg.PoolClient) => Promise<number>,
+  client?: pg.PoolClient,
+): Promise<StepResult> {
+  if (!client) return withClient(pool, (c) => tracked(pool, workMem, runId, layer, step, body, c));
+  await client.query(
     `insert into meta.steps (run_id, layer, step, status) values ($1, $2, $3, 'running')
      on conflict (run_id, layer, step) do update
        set status = 'running', attempts = meta.steps.attempts + 1, started_at = now(), error = null, finished_at = null`,
@@ -87,12 +99,12 @@ async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silve
   );
   const started = Date.now();
   try {
-    const rows = await withTransaction(pool, async (client) => {
+    const rows = await inTransaction(client, async () => {
       await applyStepSettings(client, workMem, layer);
       return body(client);
     });
     const ms = Date.now() - started;
-    await pool.query(
+    await client.query(
       `update meta.steps set status = 'succeeded', rows = $4, ms = $5, finished_at = now()
         where run_id = $1 and layer = $2 and step = $3`,
       [runId, layer, step, rows, ms],
@@ -100,17 +112,21 @@ async function tracked(pool: Pool, workMem: string, runId: number, layer: 'silve
     return { rows, ms };
   } catch (err) {
     const message = (err as Error).message;
+    // The connection may be gone with the error: then the pool records the failure.
+    const book = async (fn: (q: pg.ClientBase | Pool) => Promise<unknown>): Promise<void> => {
+      await fn(client).catch(() => fn(pool)).catch(() => {});
+    };
     // The step rolled back; what its expectations found stays visible (`metalayer quality`).
-    if (err instanceof ExpectationError) await storeQuality(pool, runId, err.results as Parameters<typeof storeQuality>[2]).catch(() => {});
-    await pool
-      .query(`update meta.steps set status = 'failed', error = $4, ms = $5, finished_at = now() where run_id = $1 and layer = $2 and step = $3`, [
+    if (err instanceof ExpectationError) await book((q) => storeQuality(q as pg.ClientBase, runId, err.results as Parameters<typeof storeQuality>[2]));
+    await book((q) =>
+      q.query(`update meta.steps set status = 'failed', error = $4, ms = $5, finished_at = now() where run_id = $1 and layer = $2 and step = $3`, [
         runId,
         layer,
         step,
         message,
         Date.now() - started,
-      ])
-      .catch(() => {});
+      ]),
+    );
     throw err;
   }
 }
@@ -161,20 +177,94 @@ export async function runSilverStep(
   });
 }
 
-/** The gold step: every model in GOLD_MODELS, then their expectations, in one transaction under one lock. */
+/**
+ * The gold step of a run, under one lock for all of it (no two runs' gold interleave): the
+ * dimensions and facts in one transaction (skipped when a retry finds them built since the run's
+ * silver last changed), then the aggregates side by side, then the warehouse's as-of date.
+ * A failure leaves the warehouse as it was before the failing transaction; what an aggregate still
+ * owes stays in meta.gold_pending_* for the retry (or the next run) to finish.
+ */
 export async function runGoldStep(pool: Pool, workMem: string, runId: number, expectationsDir?: string): Promise<StepResult> {
   const asOf = await runAsOf(pool, runId);
-  return tracked(pool, workMem, runId, 'gold', 'gold', async (client) => {
-    await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']);
-    await setRunContext(client, { runId, asOf });
-    for (const model of GOLD_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
-    for (const [model, spec] of Object.entries(loadExpectations('gold', expectationsDir))) {
+  const specs = loadExpectations('gold', expectationsDir);
+  const modelSpecs = (models: readonly string[]) => Object.entries(specs).filter(([m]) => models.includes(m));
+  const aggregates: readonly string[] = GOLD_AGGREGATES;
+  const factSpecs = Object.entries(specs).filter(([m]) => !aggregates.includes(m));
+  const checkAll = async (client: pg.PoolClient, entries: [string, (typeof specs)[string]][]) => {
+    for (const [model, spec] of entries) {
       const { results, score } = await checkModel(client, 'gold', model, spec);
       await storeQuality(client, runId, [...results, score]);
     }
-    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from changed_sales');
-    return rows[0]?.n ?? 0;
+  };
+  return withClient(pool, async (lead) => {
+    // A session lock, held across the transactions below and released with the connection if
+    // this worker dies.
+    await lead.query('select pg_advisory_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']);
+    try {
+      let facts = await factsAlreadyBuilt(lead, runId);
+      if (!facts) {
+        facts = await tracked(pool, workMem, runId, 'gold', GOLD_FACTS_STEP, async (client) => {
+          await setRunContext(client, { runId, asOf });
+          for (const model of GOLD_FACT_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
+          await checkAll(client, factSpecs);
+          const { rows } = await client.query<{ n: number }>('select count(*)::int as n from changed_sales');
+          return rows[0]?.n ?? 0;
+        }, lead);
+      }
+      await inLanes(pool, lead, GOLD_AGGREGATES, (client, model) =>
+        tracked(pool, workMem, runId, 'gold', model, async (c) => {
+          await setRunContext(c, { runId, asOf });
+          await runScript(c, `gold/${model}.sql`, `gold model ${model}`);
+          await checkAll(c, modelSpecs([model]));
+          return 0;
+        }, client),
+      );
+      await inTransaction(lead, async () => {
+        await setRunContext(lead, { runId, asOf });
+        await runScript(lead, 'gold/warehouse_state.sql', 'gold model warehouse_state');
+      });
+      return facts;
+    } finally {
+      await lead.query('select pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']).catch(() => {});
+    }
   });
+}
+
+/**
+ * The run's dimensions and facts step succeeded after its last silver step finished (a retry
+ * after a failed aggregate): what it recorded, so that it is not redone. A replay re-runs silver
+ * steps, so its gold builds the facts again.
+ */
+async function factsAlreadyBuilt(client: pg.ClientBase, runId: number): Promise<StepResult | undefined> {
+  const { rows } = await client.query<{ rows: number; ms: number }>(
+    `select g.rows, g.ms from meta.steps g
+      where g.run_id = $1 and g.layer = 'gold' and g.step = $2 and g.status = 'succeeded'
+        and g.started_at >= all (select s.finished_at from meta.steps s where s.run_id = $1 and s.layer = 'silver')`,
+    [runId, GOLD_FACTS_STEP],
+  );
+  return rows[0] ? { rows: Number(rows[0].rows), ms: Number(rows[0].ms) } : undefined;
+}
+
+/**
+ * Runs fn for every item, on `lead` and on as many pooled connections as the pool lends (one per
+ * item at most). Every lane finishes its item before this returns; the first error is rethrown.
+ */
+async function inLanes<T>(pool: Pool, lead: pg.PoolClient, items: readonly T[], fn: (client: pg.PoolClient, item: T) => Promise<unknown>): Promise<void> {
+  const queue = [...items];
+  const errors: unknown[] = [];
+  const lane = async (client: pg.PoolClient): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      try {
+        await fn(client, item);
+      } catch (err) {
+        errors.push(err);
+        return; // this connection may be gone; the other lanes take the rest
+      }
+    }
+  };
+  const extra = Array.from({ length: items.length - 1 }, () => withClient(pool, (client) => (queue.length > 0 ? lane(client) : Promise.resolve())));
+  await Promise.allSettled([lane(lead), ...extra]);
+  if (errors.length > 0) throw errors[0];
 }
 
 /** Runs a multi-statement SQL file; returns the last statement's first row. Names the file on error. */

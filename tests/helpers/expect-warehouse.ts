@@ -62,3 +62,31 @@ export async function expectProductSalesFromFacts(t: TestEnv): Promise<number> {
   expect(stored).toEqual(recomputed);
   return stored.length;
 }
+
+/**
+ * Every gold aggregate equals a recomputation from the facts, and no key is left pending
+ * (migration 014): what a run, a retry or a later run must leave behind.
+ */
+export async function expectAggregatesFromFacts(t: TestEnv): Promise<void> {
+  const q = async (sql: string) => (await t.rt.pool.query(sql)).rows;
+  expect(
+    await q(`select (select count(*) from meta.gold_pending_days)::int as days, (select count(*) from meta.gold_pending_months)::int as months,
+                    (select count(*) from meta.gold_pending_customers)::int as customers, (select count(*) from meta.gold_pending_products)::int as products`),
+  ).toEqual([{ days: 0, months: 0, customers: 0, products: 0 }]);
+  expect(await q(`select date_key, orders::int, order_lines::int, customers::int, sales_amount::int from gold.agg_daily_sales order by 1`)).toEqual(
+    await q(`select order_date_key as date_key, count(distinct order_number)::int as orders, count(*)::int as order_lines,
+                    count(distinct customer_id)::int as customers, sum(sales_amount)::int as sales_amount
+               from gold.fact_sales where order_date is not null group by 1 order by 1`),
+  );
+  expect(await q(`select year_month, orders::int, order_lines::int, customers::int, sales_amount::int from gold.agg_monthly_sales order by 1`)).toEqual(
+    await q(`select order_date_key / 100 as year_month, count(distinct order_number)::int as orders, count(*)::int as order_lines,
+                    count(distinct customer_id)::int as customers, sum(sales_amount)::int as sales_amount
+               from gold.fact_sales where order_date is not null group by 1 order by 1`),
+  );
+  expect(await q(`select customer_id::int, total_orders::int, total_sales::int, total_products::int from gold.customer_sales order by 1`)).toEqual(
+    await q(`select customer_id::int, count(distinct order_number)::int as total_orders, sum(sales_amount)::int as total_sales,
+                    count(distinct product_number)::int as total_products
+               from gold.fact_sales where order_date is not null and customer_key is not null group by 1 order by 1`),
+  );
+  await expectProductSalesFromFacts(t);
+}

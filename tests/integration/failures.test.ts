@@ -1,9 +1,12 @@
 import { failRun } from '../../src/pipeline/finish-run';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
+import { expectAggregatesFromFacts } from '../helpers/expect-warehouse';
+import { runCli } from '../helpers/processes';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/rules');
@@ -27,22 +30,41 @@ async function goldSnapshot(): Promise<unknown> {
 }
 
 describe('a failing SQL step', () => {
-  it('fails the run at once with a clear message and leaves gold as it was', async () => {
-    const before = await goldSnapshot();
-    // A rule the day-2 data breaks: the gold transaction fails at its sixth model.
+  let failedRun = 0;
+  let before: Record<string, unknown>;
+  const step = async (runId: number, name: string) =>
+    (await t.rt.pool.query(`select status, attempts from meta.steps where run_id = $1 and layer = 'gold' and step = $2`, [runId, name])).rows[0];
+
+  it('fails the run at once with a clear message; the failing aggregate and the as-of date stay as they were', async () => {
+    before = (await goldSnapshot()) as Record<string, unknown>;
+    // A rule the day-2 data breaks, in one of the aggregates that run after the facts commit.
     await t.rt.pool.query('alter table gold.agg_monthly_sales add constraint test_small_months check (sales_amount < 100) not valid');
-    try {
-      const day2 = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day2'), asOf: '2024-07-01', workers: 2 });
-      expect(day2.status).toBe('failed');
-      expect(day2.message).toMatch(/gold model agg_monthly_sales \(sql\/gold\/agg_monthly_sales\.sql\) failed: .*test_small_months.*\[SQLSTATE 23514\]/);
-      expect(await goldSnapshot()).toEqual(before);
-      const step = (await t.rt.pool.query(`select status, attempts, error from meta.steps where run_id = $1 and layer = 'gold'`, [day2.runId])).rows[0];
-      expect(step).toMatchObject({ status: 'failed', attempts: 1 }); // a permanent error burns no retries
-      // Silver did its part; it is idempotent, so a retry after the fix redoes nothing twice.
-      expect((await t.rt.pool.query(`select count(*)::int as n from meta.steps where run_id = $1 and layer = 'silver' and status = 'succeeded'`, [day2.runId])).rows[0].n).toBe(6);
-    } finally {
-      await t.rt.pool.query('alter table gold.agg_monthly_sales drop constraint test_small_months');
-    }
+    const day2 = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day2'), asOf: '2024-07-01', workers: 2 });
+    failedRun = day2.runId;
+    expect(day2.status).toBe('failed');
+    expect(day2.message).toMatch(/gold model agg_monthly_sales \(sql\/gold\/agg_monthly_sales\.sql\) failed: .*test_small_months.*\[SQLSTATE 23514\]/);
+    const after = (await goldSnapshot()) as Record<string, unknown>;
+    expect(after.agg_monthly_sales).toEqual(before.agg_monthly_sales);
+    expect(after.warehouse_state).toEqual(before.warehouse_state); // the as-of date moves only when every aggregate is done
+    expect(after.fact_sales).not.toEqual(before.fact_sales); // the facts' transaction had committed
+    expect(await step(day2.runId, 'agg_monthly_sales')).toMatchObject({ status: 'failed', attempts: 1 }); // a permanent error burns no retries
+    expect(await step(day2.runId, 'dimensions_and_facts')).toMatchObject({ status: 'succeeded', attempts: 1 });
+    // What the monthly aggregate owes is kept for the retry.
+    expect((await t.rt.pool.query('select count(*)::int as n from meta.gold_pending_months')).rows[0].n).toBeGreaterThan(0);
+    // Silver did its part; it is idempotent, so a retry after the fix redoes nothing twice.
+    expect((await t.rt.pool.query(`select count(*)::int as n from meta.steps where run_id = $1 and layer = 'silver' and status = 'succeeded'`, [day2.runId])).rows[0].n).toBe(6);
+  });
+
+  it('after the fix, `metalayer retry` finishes the aggregates without building the facts again', async () => {
+    expect(failedRun).toBeGreaterThan(0);
+    await t.rt.pool.query('alter table gold.agg_monthly_sales drop constraint test_small_months');
+    const r = await runCli(t.env, ['retry', '--run', String(failedRun), '--workers', '2', '--json', '--timeout', '60']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).status).toBe('succeeded');
+    expect(await step(failedRun, 'dimensions_and_facts')).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await step(failedRun, 'agg_monthly_sales')).toMatchObject({ status: 'succeeded', attempts: 2 });
+    await expectAggregatesFromFacts(t);
+    expect((await t.rt.pool.query('select as_of::text from gold.warehouse_state')).rows[0].as_of).toBe('2024-07-01');
   });
 });
 
@@ -78,6 +100,36 @@ describe('a transient failure', () => {
     expect(run.status, run.message ?? '').toBe('succeeded');
     const step = (await t.rt.pool.query(`select status, attempts from meta.steps where run_id = $1 and step = 'customers'`, [run.runId])).rows[0];
     expect(step).toEqual({ status: 'succeeded', attempts: 2 });
+    await expectAggregatesFromFacts(t);
+  });
+});
+
+describe('a run after one whose aggregates failed', () => {
+  it('finishes what the failed run left pending, a product it only added lines to included', async () => {
+    // Products refuse any change while the next run loads: its facts commit, its product totals do not.
+    await t.rt.pool.query(`create function public.test_refuse() returns trigger language plpgsql as $$ begin raise exception 'refused for the test'; end $$`);
+    await t.rt.pool.query('create trigger test_refuse before insert or update on gold.product_sales for each row execute function public.test_refuse()');
+    const dir = path.join(t.tmp, 'new-line');
+    mkdirSync(dir, { recursive: true });
+    // Only a new line: the product's totals would be grown by it (the additive path), not recomputed.
+    writeFileSync(path.join(dir, 'sales_details_new.csv'), 'sls_ord_num,sls_prd_key,sls_cust_id,sls_order_dt,sls_ship_dt,sls_due_dt,sls_sales,sls_quantity,sls_price\nSO31,HL-U509,7,20240628,20240630,20240705,35,1,35\n');
+    try {
+      const failed = await runPipeline(t.rt, { inputDir: dir, asOf: '2024-07-03', workers: 2 });
+      expect(failed.status).toBe('failed');
+      expect((await t.rt.pool.query(`select count(*)::int as n from meta.gold_pending_products where only_new`)).rows[0].n).toBe(1);
+    } finally {
+      await t.rt.pool.query('drop trigger test_refuse on gold.product_sales');
+      await t.rt.pool.query('drop function public.test_refuse()');
+    }
+    // The next run touches no order line (a new customer without orders); its gold recomputes
+    // the product the failed run left.
+    const customer = path.join(t.tmp, 'new-customer');
+    mkdirSync(customer, { recursive: true });
+    writeFileSync(path.join(customer, 'cust_info_new.csv'), 'cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date\n500,AW500,Ann,Lee,S,F,2024-01-15\n');
+    const next = await runPipeline(t.rt, { inputDir: customer, asOf: '2024-07-04', workers: 2 });
+    expect(next.status, next.message ?? '').toBe('succeeded');
+    await expectAggregatesFromFacts(t);
+    expect((await t.rt.pool.query(`select count(*)::int as n from gold.fact_sales where order_number = 'SO31'`)).rows[0].n).toBe(1);
   });
 });
 

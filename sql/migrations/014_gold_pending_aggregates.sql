@@ -1,0 +1,34 @@
+-- 014_gold_pending_aggregates.sql
+-- Purpose: the gold aggregates run after the facts commit, side by side, each in its own
+-- transaction (one core each: a single INSERT … SELECT never uses more). What an aggregate must
+-- recompute is kept here in between: the keys that the changed order lines touch, written by the
+-- facts transaction (sql/gold/aggregate_keys.sql) and deleted by the aggregate's own transaction
+-- when it has recomputed them. A key left by a run whose aggregates failed is picked up by the
+-- next gold step, of that run or of a later one.
+
+create table meta.gold_pending_days (
+  run_id   bigint not null,
+  date_key int    not null,
+  primary key (date_key, run_id)
+);
+
+create table meta.gold_pending_months (
+  run_id     bigint not null,
+  year_month int    not null,
+  primary key (year_month, run_id)
+);
+
+create table meta.gold_pending_customers (
+  run_id      bigint not null,
+  customer_id bigint not null,
+  primary key (customer_id, run_id)
+);
+
+-- only_new: every touched line of the product is a new fact of run_id, so its totals may grow by
+-- that run's lines instead of being recomputed (sql/gold/product_sales.sql).
+create table meta.gold_pending_products (
+  run_id         bigint  not null,
+  product_number text    not null,
+  only_new       boolean not null,
+  primary key (product_number, run_id)
+);
