@@ -2,7 +2,7 @@
 -- Purpose: what the aggregates must recompute after this run's facts commit: the days, months,
 -- customers and products that the changed order lines touch (before and after the change).
 -- Inputs: touched_sales and gold_batch (temp, from fact_sales.sql).
--- Outputs: meta.gold_pending_days, _months, _customers, _products (migration 014), read and
+-- Outputs: meta.gold_pending_days, _months, _customers, _products, _rebuilds (migration 014), read and
 -- emptied by agg_daily_sales.sql, agg_monthly_sales.sql, customer_sales.sql, product_sales.sql.
 -- Runs again on a retry of the facts step: the keys are merged, never lost.
 
@@ -15,9 +15,16 @@ insert into meta.gold_pending_months (run_id, year_month)
 select distinct meta.ctx_run_id(), date_key / 100 from meta.gold_pending_days where run_id = meta.ctx_run_id()
 on conflict do nothing;
 
+-- Customers: on a first load (no facts before this run) every customer with a line is touched;
+-- the customer totals are rebuilt from every fact instead of a million keys written here.
+insert into meta.gold_pending_rebuilds (model, run_id)
+select 'customer_sales', meta.ctx_run_id() where not (select facts_before from gold_batch)
+on conflict do nothing;
+
 insert into meta.gold_pending_customers (run_id, customer_id)
 select meta.ctx_run_id(), customer_id
   from (select distinct customer_id from touched_sales where customer_id is not null) c
+ where (select facts_before from gold_batch)
 on conflict do nothing;
 
 -- Grown, not recomputed, only when every touched line of the product is new in this run, and not

@@ -1,14 +1,20 @@
 -- gold/customer_sales.sql
 -- Purpose: per-customer sales totals behind the customer_lifetime_value view, recomputed for the
 -- customers whose order lines changed.
--- Inputs: gold.fact_sales, meta.gold_pending_customers (from aggregate_keys.sql).
+-- Inputs: gold.fact_sales, meta.gold_pending_customers and _rebuilds (from aggregate_keys.sql).
 -- Outputs: gold.customer_sales; the pending customers it recomputed are deleted (same transaction).
 -- Grain: one row per known customer with at least one dated order line. Key: customer_id.
 
+-- The pending customers, or every customer with a line when a rebuild is pending (a first load).
 create temp table touched_customer_ids on commit drop as
-select distinct customer_id from meta.gold_pending_customers;
+select customer_id from meta.gold_pending_customers
+union
+select customer_id from gold.fact_sales
+ where exists (select 1 from meta.gold_pending_rebuilds where model = 'customer_sales')  -- once, not per row
+   and customer_id is not null;
 analyze touched_customer_ids;
 delete from meta.gold_pending_customers p using touched_customer_ids t where p.customer_id = t.customer_id;
+delete from meta.gold_pending_rebuilds where model = 'customer_sales';
 
 delete from gold.customer_sales c using touched_customer_ids t where c.customer_id = t.customer_id;
 
