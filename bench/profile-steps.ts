@@ -14,7 +14,7 @@ import pg from 'pg';
 import { DEFAULTS } from '../src/config/defaults';
 import { loadSql } from '../src/db/sql-files';
 import { setRunContext } from '../src/db/run-context';
-import { applyStepSettings, GOLD_AGGREGATES, GOLD_FACT_MODELS, setRunFiles } from '../src/pipeline/steps';
+import { applyStepSettings, GOLD_AGGREGATES, GOLD_DIMENSION_MODELS, GOLD_FACT_MODELS, setRunFiles } from '../src/pipeline/steps';
 import { loadExpectations } from '../src/quality/expectations';
 import { checkModel } from '../src/quality/runner';
 
@@ -51,7 +51,7 @@ if (layer === 'silver') {
   console.log(`${(performance.now() - s0).toFixed(0).padStart(7)} ms  expectations`);
 } else {
   // One transaction here, and the aggregates one after another: each statement's own cost.
-  for (const m of [...GOLD_FACT_MODELS, ...GOLD_AGGREGATES, 'warehouse_state']) {
+  for (const m of [...GOLD_DIMENSION_MODELS, ...GOLD_FACT_MODELS, ...GOLD_AGGREGATES, 'warehouse_state']) {
     const m0 = performance.now();
     for (const s of stmts(`gold/${m}.sql`)) await t(`[${m}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
     console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  == ${m}`);

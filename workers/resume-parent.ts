@@ -1,6 +1,6 @@
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { goldIsReady, readRunReadiness, silverIsReady } from '../src/pipeline/readiness';
+import { dimensionsAreReady, goldIsReady, readRunReadiness, silverIsReady } from '../src/pipeline/readiness';
 import { markRunResumed } from '../src/pipeline/finish-run';
 import { GoldPayload, SilverPayload } from '../src/queue/payloads';
 import type { Runtime } from '../src/runtime';
@@ -35,7 +35,9 @@ export function createParentResumer(rt: Runtime, connection: Redis): { resume(jo
       const silver = SilverPayload.safeParse(parent.data);
       const gold = GoldPayload.safeParse(parent.data);
       const ready =
-        queueName === 'silver' && silver.success ? silverIsReady(readiness, silver.data.entity) : queueName === 'gold' && gold.success && goldIsReady(readiness);
+        queueName === 'silver' && silver.success
+          ? silverIsReady(readiness, silver.data.entity)
+          : queueName === 'gold' && gold.success && (gold.data.part === 'dimensions' ? dimensionsAreReady(readiness) : goldIsReady(readiness));
       if (!ready) return;
       try {
         await parent.retry('failed');

@@ -128,3 +128,6 @@ export function sourceByName(name: string): SourceContract | undefined {
 
 /** Silver entities in the order the gold step expects them; each fed by exactly one source. */
 export const SILVER_ENTITIES = RETAIL_SOURCES.map((s) => s.entity);
+
+/** The silver entities the gold dimensions read (sql/gold/dim_*.sql): every one but the order lines. */
+export const DIMENSION_INPUTS = SILVER_ENTITIES.filter((e) => e !== 'sales');

@@ -1,4 +1,4 @@
-import { RETAIL_SOURCES, SILVER_ENTITIES } from '../contracts/retail';
+import { DIMENSION_INPUTS, RETAIL_SOURCES, SILVER_ENTITIES } from '../contracts/retail';
 import type { Pool } from '../db/pool';
 import { loadSql } from '../db/sql-files';
 import { biggestFirst } from '../queue/flow';
@@ -64,6 +64,10 @@ export async function runIsRunning(pool: Pool, runId: number): Promise<boolean> 
 
 export function goldIsReady(r: RunReadiness): boolean {
   return SILVER_ENTITIES.every((e) => r.silverDone.has(e));
+}
+
+export function dimensionsAreReady(r: RunReadiness): boolean {
+  return DIMENSION_INPUTS.every((e) => r.silverDone.has(e));
 }
 
 /** The error text an operator reads when a step was started before its input was complete. */

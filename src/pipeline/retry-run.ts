@@ -9,7 +9,7 @@ import { defaultJobOptions } from '../queue/job-options';
 import { QUEUES, type QueueName } from '../queue/names';
 import type { Runtime } from '../runtime';
 import { markRunResumed } from './finish-run';
-import { goldIsReady, readRunReadiness, silverIsReady } from './readiness';
+import { dimensionsAreReady, goldIsReady, readRunReadiness, silverIsReady } from './readiness';
 
 export interface RetryResult {
   runId: number;
@@ -22,6 +22,8 @@ interface Candidate {
   queue: QueueName;
   id: string;
   ready: boolean;
+  /** A job that older flows lack: its absence does not mean Redis lost the run's jobs. */
+  optional?: boolean;
 }
 
 /**
@@ -46,6 +48,8 @@ export async function retryRun(rt: Runtime, runId: number): Promise<RetryResult>
       id: jobIds.silver(ref, e),
       ready: silverIsReady(readiness, e),
     })),
+    // Flows since the dimensions became a job of their own have one; it counts only when found.
+    { queue: 'gold', id: jobIds.dimensions(ref), ready: dimensionsAreReady(readiness), optional: true },
     { queue: 'gold', id: jobIds.gold(ref), ready: goldIsReady(readiness) },
   ];
 
@@ -55,7 +59,7 @@ export async function retryRun(rt: Runtime, runId: number): Promise<RetryResult>
     const found = await Promise.all(candidates.map(async (c) => ({ c, job: await Job.fromId(queues.get(c.queue)!, c.id) })));
     const states = await Promise.all(found.map(async ({ c, job }) => ({ c, job, state: job ? await job.getState() : 'missing' })));
     const failed = states.filter((s) => s.state === 'failed');
-    const missing = states.filter((s) => s.state === 'missing');
+    const missing = states.filter((s) => s.state === 'missing' && !s.c.optional);
     const active = states.filter((s) => !['failed', 'missing', 'completed'].includes(s.state));
     if (missing.length === 0) {
       const toRetry = failed.filter((s) => s.c.ready);

@@ -7,18 +7,25 @@ import { isRetryable } from '../errors/classify';
 import { ExpectationError } from '../errors/expectation-error';
 import { StepError } from '../errors/step-error';
 import { loadExpectations } from '../quality/expectations';
-import { sourceByName } from '../contracts/retail';
+import { DIMENSION_INPUTS, SILVER_ENTITIES, sourceByName } from '../contracts/retail';
 import { checkContractTypes } from '../quality/contract-types';
 import { checkModel } from '../quality/runner';
 import { storeQuality } from '../quality/store';
 
 /**
- * The gold step proper, in dependency order and one transaction with its expectations: the
- * dimensions, the facts, and the keys the aggregates must recompute (migration 014).
+ * The gold dimensions, in one transaction with their expectations: a step of their own, run as
+ * soon as their silver inputs are done (DIMENSION_INPUTS), beside the order lines' silver step.
  */
-export const GOLD_FACT_MODELS = ['dim_customers', 'dim_products', 'fact_sales', 'dim_date', 'aggregate_keys'] as const;
+export const GOLD_DIMENSION_MODELS = ['dim_customers', 'dim_products'] as const;
 /** meta.steps name of that transaction. */
-export const GOLD_FACTS_STEP = 'dimensions_and_facts';
+export const GOLD_DIMENSIONS_STEP = 'dimensions';
+/**
+ * Then the facts, in dependency order and one transaction with their expectations: the facts, the
+ * date dimension, and the keys the aggregates must recompute (migration 014).
+ */
+export const GOLD_FACT_MODELS = ['fact_sales', 'dim_date', 'aggregate_keys'] as const;
+/** meta.steps name of that transaction. */
+export const GOLD_FACTS_STEP = 'facts';
 /**
  * Aggregates: after the facts commit, side by side, each in its own transaction (an INSERT …
  * SELECT runs on one core; four of them share the database's cores). Seed scale: about 29 s in
@@ -177,70 +184,103 @@ export async function runSilverStep(
   });
 }
 
-/**
- * The gold step of a run, under one lock for all of it (no two runs' gold interleave): the
- * dimensions and facts in one transaction (skipped when a retry finds them built since the run's
- * silver last changed), then the aggregates side by side, then the warehouse's as-of date.
- * A failure leaves the warehouse as it was before the failing transaction; what an aggregate still
- * owes stays in meta.gold_pending_* for the retry (or the next run) to finish.
- */
-export async function runGoldStep(pool: Pool, workMem: string, runId: number, expectationsDir?: string): Promise<StepResult> {
-  const asOf = await runAsOf(pool, runId);
-  const specs = loadExpectations('gold', expectationsDir);
-  const modelSpecs = (models: readonly string[]) => Object.entries(specs).filter(([m]) => models.includes(m));
-  const aggregates: readonly string[] = GOLD_AGGREGATES;
-  const factSpecs = Object.entries(specs).filter(([m]) => !aggregates.includes(m));
-  const checkAll = async (client: pg.PoolClient, entries: [string, (typeof specs)[string]][]) => {
-    for (const [model, spec] of entries) {
-      const { results, score } = await checkModel(client, 'gold', model, spec);
-      await storeQuality(client, runId, [...results, score]);
-    }
-  };
+type GoldSpecs = ReturnType<typeof loadExpectations>;
+
+/** Checks the expectations of the given gold models (those that have any) and stores the results. */
+async function checkGold(client: pg.PoolClient, runId: number, specs: GoldSpecs, models: readonly string[]): Promise<void> {
+  for (const [model, spec] of Object.entries(specs).filter(([m]) => models.includes(m))) {
+    const { results, score } = await checkModel(client, 'gold', model, spec);
+    await storeQuality(client, runId, [...results, score]);
+  }
+}
+
+/** Holds the gold lock (a session lock: it spans several transactions) while fn runs on `lead`. */
+async function underGoldLock<T>(pool: Pool, fn: (lead: pg.PoolClient) => Promise<T>): Promise<T> {
   return withClient(pool, async (lead) => {
-    // A session lock, held across the transactions below and released with the connection if
-    // this worker dies.
+    // Released with the connection if this worker dies.
     await lead.query('select pg_advisory_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']);
     try {
-      let facts = await factsAlreadyBuilt(lead, runId);
-      if (!facts) {
-        facts = await tracked(pool, workMem, runId, 'gold', GOLD_FACTS_STEP, async (client) => {
-          await setRunContext(client, { runId, asOf });
-          for (const model of GOLD_FACT_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
-          await checkAll(client, factSpecs);
-          const { rows } = await client.query<{ n: number }>('select count(*)::int as n from changed_sales');
-          return rows[0]?.n ?? 0;
-        }, lead);
-      }
-      await inLanes(pool, lead, GOLD_AGGREGATES, (client, model) =>
-        tracked(pool, workMem, runId, 'gold', model, async (c) => {
-          await setRunContext(c, { runId, asOf });
-          await runScript(c, `gold/${model}.sql`, `gold model ${model}`);
-          await checkAll(c, modelSpecs([model]));
-          return 0;
-        }, client),
-      );
-      await inTransaction(lead, async () => {
-        await setRunContext(lead, { runId, asOf });
-        await runScript(lead, 'gold/warehouse_state.sql', 'gold model warehouse_state');
-      });
-      return facts;
+      return await fn(lead);
     } finally {
       await lead.query('select pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']).catch(() => {});
     }
   });
 }
 
+/** The dimensions step on `lead` (caller holds the gold lock). */
+async function buildDimensions(pool: Pool, lead: pg.PoolClient, workMem: string, runId: number, asOf: string, specs: GoldSpecs): Promise<StepResult> {
+  return tracked(pool, workMem, runId, 'gold', GOLD_DIMENSIONS_STEP, async (client) => {
+    await setRunContext(client, { runId, asOf });
+    for (const model of GOLD_DIMENSION_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
+    await checkGold(client, runId, specs, GOLD_DIMENSION_MODELS);
+    return 0;
+  }, lead);
+}
+
 /**
- * The run's dimensions and facts step succeeded after its last silver step finished (a retry
- * after a failed aggregate): what it recorded, so that it is not redone. A replay re-runs silver
- * steps, so its gold builds the facts again.
+ * The gold dimensions of a run (the flow's gold-dimensions job): sql/gold/dim_*.sql and their
+ * expectations in one transaction, under the gold lock.
  */
-async function factsAlreadyBuilt(client: pg.ClientBase, runId: number): Promise<StepResult | undefined> {
+export async function runGoldDimensionsStep(pool: Pool, workMem: string, runId: number, expectationsDir?: string): Promise<StepResult> {
+  const asOf = await runAsOf(pool, runId);
+  const specs = loadExpectations('gold', expectationsDir);
+  return underGoldLock(pool, (lead) => buildDimensions(pool, lead, workMem, runId, asOf, specs));
+}
+
+/**
+ * The gold step of a run, under one lock for all of it (no two runs' gold interleave): the
+ * dimensions unless their step already ran since their silver inputs last changed, the facts in
+ * one transaction (skipped when a retry finds them built since the run's silver last changed),
+ * then the aggregates side by side, then the warehouse's as-of date. A failure leaves the
+ * warehouse as it was before the failing transaction; what an aggregate still owes stays in
+ * meta.gold_pending_* for the retry (or the next run) to finish.
+ */
+export async function runGoldStep(pool: Pool, workMem: string, runId: number, expectationsDir?: string): Promise<StepResult> {
+  const asOf = await runAsOf(pool, runId);
+  const specs = loadExpectations('gold', expectationsDir);
+  const aggregates: readonly string[] = GOLD_AGGREGATES;
+  const dimensions: readonly string[] = GOLD_DIMENSION_MODELS;
+  // Expectations of models that are neither a dimension nor an aggregate go with the facts.
+  const factModels = Object.keys(specs).filter((m) => !aggregates.includes(m) && !dimensions.includes(m));
+  return underGoldLock(pool, async (lead) => {
+    if (!(await builtSince(lead, runId, GOLD_DIMENSIONS_STEP, DIMENSION_INPUTS))) await buildDimensions(pool, lead, workMem, runId, asOf, specs);
+    let facts = await builtSince(lead, runId, GOLD_FACTS_STEP, SILVER_ENTITIES);
+    if (!facts) {
+      facts = await tracked(pool, workMem, runId, 'gold', GOLD_FACTS_STEP, async (client) => {
+        await setRunContext(client, { runId, asOf });
+        for (const model of GOLD_FACT_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
+        await checkGold(client, runId, specs, factModels);
+        const { rows } = await client.query<{ n: number }>('select count(*)::int as n from changed_sales');
+        return rows[0]?.n ?? 0;
+      }, lead);
+    }
+    await inLanes(pool, lead, GOLD_AGGREGATES, (client, model) =>
+      tracked(pool, workMem, runId, 'gold', model, async (c) => {
+        await setRunContext(c, { runId, asOf });
+        await runScript(c, `gold/${model}.sql`, `gold model ${model}`);
+        await checkGold(c, runId, specs, [model]);
+        return 0;
+      }, client),
+    );
+    await inTransaction(lead, async () => {
+      await setRunContext(lead, { runId, asOf });
+      await runScript(lead, 'gold/warehouse_state.sql', 'gold model warehouse_state');
+    });
+    return facts;
+  });
+}
+
+/**
+ * The run's gold step `step` succeeded after the silver steps of `inputs` last finished: what it
+ * recorded, so that it is not redone (the dimensions job ran before gold; a retry after a failed
+ * aggregate). A replay re-runs silver steps, so its gold builds what they feed again.
+ */
+async function builtSince(client: pg.ClientBase, runId: number, step: string, inputs: readonly string[]): Promise<StepResult | undefined> {
   const { rows } = await client.query<{ rows: number; ms: number }>(
     `select g.rows, g.ms from meta.steps g
       where g.run_id = $1 and g.layer = 'gold' and g.step = $2 and g.status = 'succeeded'
-        and g.started_at >= all (select s.finished_at from meta.steps s where s.run_id = $1 and s.layer = 'silver')`,
-    [runId, GOLD_FACTS_STEP],
+        and g.started_at >= all (select s.finished_at from meta.steps s where s.run_id = $1 and s.layer = 'silver' and s.step = any($3))`,
+    [runId, step, inputs],
   );
   return rows[0] ? { rows: Number(rows[0].rows), ms: Number(rows[0].ms) } : undefined;
 }

@@ -4,6 +4,30 @@ import type { Runtime } from '../runtime';
 import { failRun } from './finish-run';
 
 /**
+ * A parent failed by its child says only "child <prefix>:<queue>:<id> failed". Follows such
+ * reasons down the flow to the job that failed for its own reason, and names it as the worker
+ * that ran it does: the run's message is the root cause whichever of the two records it first.
+ */
+async function rootCause(rt: Runtime, connection: ReturnType<typeof createRedis>, message: string): Promise<string> {
+  let text = message;
+  for (let depth = 0; depth < 4; depth++) {
+    const child = /child (\S+) failed$/.exec(text)?.[1];
+    if (!child) break;
+    const [queueName, id] = child.split(':').slice(-2);
+    if (!queueName || !id) break;
+    const queue = new Queue(queueName, { connection, prefix: rt.config.queuePrefix });
+    try {
+      const job = await Job.fromId(queue, id);
+      if (!job?.failedReason) break;
+      text = `${queueName} job ${id} failed: ${job.failedReason}`;
+    } finally {
+      await queue.close();
+    }
+  }
+  return text;
+}
+
+/**
  * Waits until the run's gold job (the root of its flow) completes or fails. A failed child fails
  * the root (failParentOnFailure), so this never waits on a run that cannot finish. Returns
  * 'timeout' when timeoutMs passed first: the run goes on in the workers and is not marked failed.
@@ -22,7 +46,7 @@ export async function waitForRun(rt: Runtime, runId: number, flowJobId: string, 
   } catch (err) {
     const message = (err as Error).message;
     if (timeoutMs !== undefined && /timed out before finishing/.test(message)) return 'timeout';
-    await failRun(rt.pool, runId, message);
+    await failRun(rt.pool, runId, await rootCause(rt, queueConnection, message));
     return 'finished';
   } finally {
     await events.close();

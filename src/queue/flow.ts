@@ -1,4 +1,5 @@
 import type { FlowJob, JobsOptions } from 'bullmq';
+import { DIMENSION_INPUTS } from '../contracts/retail';
 import { jobIds, type RunRef } from './job-ids';
 import type { BronzePayload, BronzeReplayPayload, GoldPayload, SilverPayload } from './payloads';
 
@@ -8,32 +9,51 @@ export interface FlowPlan extends RunRef {
 }
 
 /**
- * One flow per run: gold ← silver per entity ← bronze per chunk. Every child carries
- * failParentOnFailure, so a child that fails for good fails its parent and the run: no parent
- * waits in waiting-children forever.
+ * One flow per run: gold ← gold dimensions ← silver per entity the dimensions read ← bronze per
+ * chunk, and gold ← silver order lines ← bronze per chunk. The dimensions start as soon as their
+ * inputs are done, beside the order lines' silver step (the longest of the layer); gold builds the
+ * facts and aggregates after both. Every child carries failParentOnFailure, so a child that fails
+ * for good fails its parent and the run: no parent waits in waiting-children forever.
  */
 export function buildFlow(plan: FlowPlan, opts: JobsOptions): FlowJob {
   const child: JobsOptions = { ...opts, failParentOnFailure: true };
   const { runId } = plan;
   const ref: RunRef = { runId, runKey: plan.runKey };
   const priority = silverPriorities(plan.entities);
+  const silverJob = ({ entity, chunks }: FlowPlan['entities'][number]): FlowJob => ({
+    name: `silver-${entity}`,
+    queueName: 'silver',
+    data: { runId, entity } satisfies SilverPayload,
+    opts: { ...child, jobId: jobIds.silver(ref, entity), priority: priority.get(entity)! },
+    children: chunks.map((c) => ({
+      name: 'bronze',
+      queueName: 'bronze',
+      data: { runId, fileId: c.fileId, chunkIndex: c.chunkIndex } satisfies BronzePayload,
+      opts: { ...child, jobId: jobIds.bronze(ref, c.fileId, c.chunkIndex) },
+    })),
+  });
+  const dimensionInputs = plan.entities.filter((e) => DIMENSION_INPUTS.includes(e.entity));
+  const others = plan.entities.filter((e) => !DIMENSION_INPUTS.includes(e.entity));
   return {
     name: 'gold',
     queueName: 'gold',
     data: { runId } satisfies GoldPayload,
     opts: { ...opts, jobId: jobIds.gold(ref) },
-    children: plan.entities.map(({ entity, chunks }) => ({
-      name: `silver-${entity}`,
-      queueName: 'silver',
-      data: { runId, entity } satisfies SilverPayload,
-      opts: { ...child, jobId: jobIds.silver(ref, entity), priority: priority.get(entity)! },
-      children: chunks.map((c) => ({
-        name: 'bronze',
-        queueName: 'bronze',
-        data: { runId, fileId: c.fileId, chunkIndex: c.chunkIndex } satisfies BronzePayload,
-        opts: { ...child, jobId: jobIds.bronze(ref, c.fileId, c.chunkIndex) },
-      })),
-    })),
+    children: [
+      // No dimensions job when none of its inputs is left (a resumed run): gold builds them if due.
+      ...(dimensionInputs.length > 0
+        ? [
+            {
+              name: 'gold-dimensions',
+              queueName: 'gold',
+              data: { runId, part: 'dimensions' } satisfies GoldPayload,
+              opts: { ...child, jobId: jobIds.dimensions(ref) },
+              children: dimensionInputs.map(silverJob),
+            },
+          ]
+        : []),
+      ...others.map(silverJob),
+    ],
   };
 }
 

@@ -14,6 +14,7 @@ export const jobIds = {
   bronze: (r: RunRef, fileId: number, chunk: number) => `${run(r)}-file-${fileId}-chunk-${chunk}`,
   silver: (r: RunRef, entity: string) => `${run(r)}-silver-${entity}`,
   gold: (r: RunRef) => `${run(r)}-gold`,
+  dimensions: (r: RunRef) => `${run(r)}-gold-dimensions`,
   /** The n-th replay of a run's quarantine: ids apart from the run's first flow. */
   replay: {
     bronze: (r: RunRef, n: number, fileId: number) => `${run(r)}-replay-${n}-file-${fileId}`,

@@ -24,6 +24,8 @@ export const SilverPayload = z.strictObject({
 });
 export const GoldPayload = z.strictObject({
   runId: z.number().int().positive(),
+  /** The dimensions alone, as soon as their silver inputs are done (beside the order lines' silver step). */
+  part: z.literal('dimensions').optional(),
 });
 
 export type BronzePayload = z.infer<typeof BronzePayload>;

@@ -48,7 +48,7 @@ describe('a failing SQL step', () => {
     expect(after.warehouse_state).toEqual(before.warehouse_state); // the as-of date moves only when every aggregate is done
     expect(after.fact_sales).not.toEqual(before.fact_sales); // the facts' transaction had committed
     expect(await step(day2.runId, 'agg_monthly_sales')).toMatchObject({ status: 'failed', attempts: 1 }); // a permanent error burns no retries
-    expect(await step(day2.runId, 'dimensions_and_facts')).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await step(day2.runId, 'facts')).toMatchObject({ status: 'succeeded', attempts: 1 });
     // What the monthly aggregate owes is kept for the retry.
     expect((await t.rt.pool.query('select count(*)::int as n from meta.gold_pending_months')).rows[0].n).toBeGreaterThan(0);
     // Silver did its part; it is idempotent, so a retry after the fix redoes nothing twice.
@@ -61,7 +61,8 @@ describe('a failing SQL step', () => {
     const r = await runCli(t.env, ['retry', '--run', String(failedRun), '--workers', '2', '--json', '--timeout', '60']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).status).toBe('succeeded');
-    expect(await step(failedRun, 'dimensions_and_facts')).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await step(failedRun, 'facts')).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await step(failedRun, 'dimensions')).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await step(failedRun, 'agg_monthly_sales')).toMatchObject({ status: 'succeeded', attempts: 2 });
     await expectAggregatesFromFacts(t);
     expect((await t.rt.pool.query('select as_of::text from gold.warehouse_state')).rows[0].as_of).toBe('2024-07-01');

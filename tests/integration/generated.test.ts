@@ -51,6 +51,15 @@ describe(`a generated ${CUSTOMERS}-customer dataset`, () => {
               extract(epoch from (select max(loaded_at) from meta.chunks where loaded_by_run = ${summary.runId}))::float8 as bronze_end`,
     );
     expect(r.silver_start).toBeGreaterThanOrEqual(r.bronze_end!);
+    // The dimensions are a step of their own, started once their silver inputs were done (not
+    // after the order lines), and gold did not build them again.
+    const gold = await t.rt.pool.query(
+      `select g.step, g.attempts, g.started_at >= (select max(finished_at) from meta.steps where run_id = $1 and layer = 'silver' and step <> 'sales') as after_inputs,
+              g.started_at < (select started_at from meta.steps where run_id = $1 and layer = 'gold' and step = 'facts') as before_facts
+         from meta.steps g where g.run_id = $1 and g.layer = 'gold' and g.step = 'dimensions'`,
+      [summary.runId],
+    );
+    expect(gold.rows).toEqual([{ step: 'dimensions', attempts: 1, after_inputs: true, before_facts: true }]);
     // Biggest first: the order lines (most chunks) start before every other silver step.
     const started = await t.rt.pool.query(`select step from meta.steps where run_id = $1 and layer = 'silver' order by started_at`, [summary.runId]);
     expect(started.rows[0]?.step).toBe('sales');

@@ -148,7 +148,7 @@ describe('metalayer server', () => {
     const text = await (await fetch(workerMetricsUrl)).text();
     const loaded = [...text.matchAll(/^metalayer_rows_total\{source="(\w+)",layer="bronze",outcome="loaded"\} (\d+)/gm)];
     expect(Object.fromEntries(loaded.map((r) => [r[1], Number(r[2])]))).toEqual(m.expected.bronzeRows);
-    expect(text).toMatch(/metalayer_job_duration_seconds_count\{queue="gold",outcome="completed"\} 1/);
+    expect(text).toMatch(/metalayer_job_duration_seconds_count\{queue="gold",outcome="completed"\} 2/); // the dimensions, then gold
     expect(text).not.toContain('metalayer_queue_jobs');
     const check = promtool(['check', 'metrics'], text);
     expect(check.code, check.out).toBe(0);

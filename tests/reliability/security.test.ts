@@ -70,7 +70,7 @@ describe('job payloads', () => {
         const jobs = (await q.getJobs(['waiting', 'waiting-children', 'prioritized'])).filter((j) => (j.data as { runId: number }).runId === started.runId);
         expect(jobs.length, name).toBeGreaterThan(0);
         for (const j of jobs) {
-          expect(Object.keys(j.data).every((k) => ['runId', 'fileId', 'chunkIndex', 'entity'].includes(k)), JSON.stringify(j.data)).toBe(true);
+          expect(Object.keys(j.data).every((k) => ['runId', 'fileId', 'chunkIndex', 'entity', 'part'].includes(k)), JSON.stringify(j.data)).toBe(true);
           expect(JSON.stringify(j.data).length).toBeLessThan(80);
           expect(JSON.stringify(j.data)).not.toMatch(/Ann|AW2|\//);
         }
