@@ -2,7 +2,7 @@
 -- Purpose: what the aggregates must recompute after this run's facts commit: the days, months,
 -- customers and products that the changed order lines touch (before and after the change).
 -- Inputs: touched_sales and gold_batch (temp, from fact_sales.sql).
--- Outputs: meta.gold_pending_days, _months, _customers, _products, _rebuilds (migration 014), read and
+-- Outputs: meta.gold_pending_days, _months, _customers, _products, _rebuilds, _batches (migration 014), read and
 -- emptied by agg_daily_sales.sql, agg_monthly_sales.sql, customer_sales.sql, product_sales.sql.
 -- Runs again on a retry of the facts step: the keys are merged, never lost.
 
@@ -36,3 +36,8 @@ select meta.ctx_run_id(), product_number, bool_and(is_new) and (select facts_bef
   from touched_sales group by product_number
 on conflict (product_number, run_id) do update
    set only_new = meta.gold_pending_products.only_new and excluded.only_new;
+
+-- Small or not (gold_batch, from fact_sales.sql): how the aggregates plan their reads of the facts.
+insert into meta.gold_pending_batches (run_id, small)
+select meta.ctx_run_id(), small from gold_batch
+on conflict (run_id) do update set small = excluded.small;

@@ -5,6 +5,9 @@
 -- Outputs: gold.customer_sales; the pending customers it recomputed are deleted (same transaction).
 -- Grain: one row per known customer with at least one dated order line. Key: customer_id.
 
+-- A small batch reads its facts through indexes (meta.gold_pending_batches; all of them small).
+select meta.set_key_lookups(coalesce((select bool_and(small) from meta.gold_pending_batches), false));
+
 -- The pending customers, or every customer with a line when a rebuild is pending (a first load).
 create temp table touched_customer_ids on commit drop as
 select customer_id from meta.gold_pending_customers

@@ -12,6 +12,9 @@
 -- orders is count(*): (order_number, product_number) is the fact key, so a product's lines are
 -- of distinct orders. avg_selling_price: sales ÷ quantity.
 
+-- A small batch reads its facts through indexes (meta.gold_pending_batches; all of them small).
+select meta.set_key_lookups(coalesce((select bool_and(small) from meta.gold_pending_batches), false));
+
 -- only_new: grown by this run's lines (aggregate_keys.sql decides; this run's key alone).
 create temp table touched_products on commit drop as
 select product_number, bool_and(only_new) and count(*) = 1 and min(run_id) = meta.ctx_run_id() as only_new

@@ -40,3 +40,25 @@ create table meta.gold_pending_rebuilds (
   run_id bigint not null,
   primary key (model, run_id)
 );
+
+-- Whether the facts transaction found its batch small (under 5 % of the facts, migration 012):
+-- the aggregates, in transactions of their own, then read the touched facts through indexes too.
+-- Forgotten once every aggregate is done (sql/gold/warehouse_state.sql).
+create table meta.gold_pending_batches (
+  run_id bigint  primary key,
+  small  boolean not null
+);
+
+-- Key lookups on or off for the rest of the transaction; meta.use_key_lookups decides by size.
+create function meta.set_key_lookups(small boolean) returns boolean language plpgsql volatile as $$
+begin
+  perform set_config('enable_nestloop', case when small then 'on' else 'off' end, true);
+  -- Off again after on, in the same transaction: the server's price back.
+  perform set_config('random_page_cost',
+                     case when small then '1.1' else (select reset_val from pg_settings where name = 'random_page_cost') end, true);
+  return small;
+end $$;
+
+create or replace function meta.use_key_lookups(batch_rows bigint, target regclass) returns boolean language sql volatile as $$
+  select meta.set_key_lookups(batch_rows * 20 < greatest((select reltuples from pg_class where oid = target), 0))
+$$;

@@ -72,8 +72,8 @@ export async function expectAggregatesFromFacts(t: TestEnv): Promise<void> {
   expect(
     await q(`select (select count(*) from meta.gold_pending_days)::int as days, (select count(*) from meta.gold_pending_months)::int as months,
                     (select count(*) from meta.gold_pending_customers)::int as customers, (select count(*) from meta.gold_pending_products)::int as products,
-                    (select count(*) from meta.gold_pending_rebuilds)::int as rebuilds`),
-  ).toEqual([{ days: 0, months: 0, customers: 0, products: 0, rebuilds: 0 }]);
+                    (select count(*) from meta.gold_pending_rebuilds)::int as rebuilds, (select count(*) from meta.gold_pending_batches)::int as batches`),
+  ).toEqual([{ days: 0, months: 0, customers: 0, products: 0, rebuilds: 0, batches: 0 }]);
   expect(await q(`select date_key, orders::int, order_lines::int, customers::int, sales_amount::int from gold.agg_daily_sales order by 1`)).toEqual(
     await q(`select order_date_key as date_key, count(distinct order_number)::int as orders, count(*)::int as order_lines,
                     count(distinct customer_id)::int as customers, sum(sales_amount)::int as sales_amount
