@@ -33,6 +33,16 @@ export function createPool(databaseUrl: string, max = 4): pg.Pool {
 /** Clients whose connection died during a rollback: never returned to the pool. */
 const brokenClients = new WeakSet<pg.ClientBase>();
 
+/** Never returns this client to the pool (e.g. it may still hold a session lock it could not release). */
+export function discardClient(client: pg.ClientBase): void {
+  brokenClients.add(client);
+}
+
+/** Connections the pool can lend right now without waiting (idle ones, and room to open more). */
+export function freeConnections(pool: pg.Pool): number {
+  return Math.max(0, (pool.options.max ?? 10) - pool.totalCount + pool.idleCount);
+}
+
 /**
  * Lends fn a pooled client and returns it afterwards; a client whose connection was lost
  * (server restart, pg_terminate_backend) is discarded, not pooled again.

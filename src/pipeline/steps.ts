@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { qualified } from '../db/ident';
 import { setRunContext } from '../db/run-context';
 import { loadSql } from '../db/sql-files';
-import { inTransaction, withClient, type Pool } from '../db/pool';
+import { discardClient, freeConnections, inTransaction, withClient, type Pool } from '../db/pool';
 import { isRetryable } from '../errors/classify';
 import { ExpectationError } from '../errors/expectation-error';
 import { StepError } from '../errors/step-error';
@@ -202,7 +202,8 @@ async function underGoldLock<T>(pool: Pool, fn: (lead: pg.PoolClient) => Promise
     try {
       return await fn(lead);
     } finally {
-      await lead.query('select pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']).catch(() => {});
+      // A connection that may still hold the lock must not go back to the pool.
+      await lead.query('select pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']).catch(() => discardClient(lead));
     }
   });
 }
@@ -286,8 +287,9 @@ async function builtSince(client: pg.ClientBase, runId: number, step: string, in
 }
 
 /**
- * Runs fn for every item, on `lead` and on as many pooled connections as the pool lends (one per
- * item at most). Every lane finishes its item before this returns; the first error is rethrown.
+ * Runs fn for every item, on `lead` and on as many more pooled connections as the pool has free
+ * now (one per item at most: a lane never waits for a connection another job holds). Every lane
+ * finishes its item before this returns; the first error is rethrown.
  */
 async function inLanes<T>(pool: Pool, lead: pg.PoolClient, items: readonly T[], fn: (client: pg.PoolClient, item: T) => Promise<unknown>): Promise<void> {
   const queue = [...items];
@@ -302,7 +304,7 @@ async function inLanes<T>(pool: Pool, lead: pg.PoolClient, items: readonly T[], 
       }
     }
   };
-  const extra = Array.from({ length: items.length - 1 }, () => withClient(pool, (client) => (queue.length > 0 ? lane(client) : Promise.resolve())));
+  const extra = Array.from({ length: Math.min(items.length - 1, freeConnections(pool)) }, () => withClient(pool, lane));
   await Promise.allSettled([lane(lead), ...extra]);
   if (errors.length > 0) throw errors[0];
 }
