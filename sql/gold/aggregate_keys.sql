@@ -1,14 +1,16 @@
 -- gold/aggregate_keys.sql
 -- Purpose: what the aggregates must recompute after this run's facts commit: the days, months,
 -- customers and products that the changed order lines touch (before and after the change).
--- Inputs: touched_sales and gold_batch (temp, from fact_sales.sql).
+-- Inputs: changed_sales (the changed lines' keys now), replaced_sales (their keys before, and facts
+-- attached to a late customer) and gold_batch (temp tables, from fact_sales.sql).
 -- Outputs: meta.gold_pending_days, _months, _customers, _products, _rebuilds, _batches (migration 014), read and
 -- emptied by agg_daily_sales.sql, agg_monthly_sales.sql, customer_sales.sql, product_sales.sql.
 -- Runs again on a retry of the facts step: the keys are merged, never lost.
 
 insert into meta.gold_pending_days (run_id, date_key)
 select meta.ctx_run_id(), to_char(order_date, 'YYYYMMDD')::int  -- formatted once per day, not once per line
-  from (select distinct order_date from touched_sales where order_date is not null) d
+  from (select order_date from changed_sales union select order_date from replaced_sales) d
+ where order_date is not null
 on conflict do nothing;
 
 insert into meta.gold_pending_months (run_id, year_month)
@@ -23,8 +25,8 @@ on conflict do nothing;
 
 insert into meta.gold_pending_customers (run_id, customer_id)
 select meta.ctx_run_id(), customer_id
-  from (select distinct customer_id from touched_sales where customer_id is not null) c
- where (select facts_before from gold_batch)
+  from (select customer_id from changed_sales union select customer_id from replaced_sales) c
+ where customer_id is not null and (select facts_before from gold_batch)
 on conflict do nothing;
 
 -- Grown, not recomputed, only when every touched line of the product is new in this run, and not
@@ -33,7 +35,10 @@ on conflict do nothing;
 -- left pending: growing adds one run's lines to totals that must already hold every earlier run's.)
 insert into meta.gold_pending_products (run_id, product_number, only_new)
 select meta.ctx_run_id(), product_number, bool_and(is_new) and (select facts_before from gold_batch)
-  from touched_sales group by product_number
+  from (select product_number, true as is_new from changed_sales
+        union all
+        select product_number, false from replaced_sales) t  -- a line as it was, or re-attached
+ group by product_number
 on conflict (product_number, run_id) do update
    set only_new = meta.gold_pending_products.only_new and excluded.only_new;
 

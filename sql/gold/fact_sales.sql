@@ -2,7 +2,8 @@
 -- Purpose: upserts the order lines that changed in this run into the fact table, and attaches
 -- facts whose customer arrived only now (late-arriving dimension).
 -- Inputs: silver.sales (changed by this run), gold.dim_products, gold.dim_customers.
--- Outputs: gold.fact_sales; temp tables touched_sales (old and new keys of every changed line) and
+-- Outputs: gold.fact_sales; temp tables replaced_sales (the keys changed lines had before, and of
+--          facts attached to a late customer), changed_sales (the keys they have now) and
 --          gold_batch, which aggregate_keys.sql turns into the aggregates' pending keys.
 -- Grain: one row per order line. Key: (order_number, product_number).
 -- product_key: the version in effect on the order date, else the current one.
@@ -25,15 +26,13 @@ create temp table gold_batch on commit drop as  -- read by aggregate_keys.sql
 select meta.use_key_lookups((select count(*) from changed_sales), 'gold.fact_sales') as small,  -- migration 012
        exists (select 1 from gold.fact_sales) as facts_before;
 
--- What the aggregates must recompute: the lines' keys before and after the change. is_new: the
--- line as this run makes it (false: a version that existed before, or a fact attached below).
-create temp table touched_sales on commit drop as
-select f.order_date, f.customer_id, f.product_number, false as is_new
+-- What the aggregates must recompute besides the changed lines' keys (changed_sales): the keys
+-- those lines had before this run. A first load has none, and copies nothing (seed scale: the
+-- 7.5 M lines copied once more cost 2.1 s).
+create temp table replaced_sales on commit drop as
+select f.order_date, f.customer_id, f.product_number
   from gold.fact_sales f
-  join changed_sales c on c.order_number = f.order_number and c.product_number = f.product_number
-union all
-select order_date, customer_id, product_number, true from changed_sales;
-analyze touched_sales (order_date, customer_id, product_number);  -- only the columns joins and filters use: cheaper
+  join changed_sales c on c.order_number = f.order_number and c.product_number = f.product_number;
 
 -- The facts as they must be, joined to their dimension keys once.
 create temp table fact_image on commit drop as
@@ -89,4 +88,4 @@ with attached as (
    where f.customer_key is null and d.customer_id = f.customer_id and d.is_current
   returning f.order_date, f.customer_id, f.product_number
 )
-insert into touched_sales select order_date, customer_id, product_number, false from attached;
+insert into replaced_sales select order_date, customer_id, product_number from attached;
