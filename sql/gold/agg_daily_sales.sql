@@ -5,8 +5,8 @@
 -- Outputs: gold.agg_daily_sales; the pending days it recomputed are deleted (same transaction).
 -- Grain: one row per order date (lines with an order date only). Key: date_key.
 
--- A small batch reads its facts through indexes (meta.gold_pending_batches; all of them small).
-select meta.set_key_lookups(coalesce((select bool_and(small) from meta.gold_pending_batches), false));
+-- A small batch reads its facts through indexes (migration 014: every pending batch small).
+select meta.use_pending_batch_lookups();
 
 create temp table touched_days on commit drop as
 select distinct date_key from meta.gold_pending_days;

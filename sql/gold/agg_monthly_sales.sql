@@ -5,8 +5,8 @@
 -- Outputs: gold.agg_monthly_sales; the pending months it recomputed are deleted (same transaction).
 -- Grain: one row per calendar month with dated order lines. Key: year_month (YYYYMM).
 
--- A small batch reads its facts through indexes (meta.gold_pending_batches; all of them small).
-select meta.set_key_lookups(coalesce((select bool_and(small) from meta.gold_pending_batches), false));
+-- A small batch reads its facts through indexes (migration 014: every pending batch small).
+select meta.use_pending_batch_lookups();
 
 create temp table touched_months on commit drop as
 select distinct year_month from meta.gold_pending_months;

@@ -12,8 +12,8 @@
 -- orders is count(*): (order_number, product_number) is the fact key, so a product's lines are
 -- of distinct orders. avg_selling_price: sales ÷ quantity.
 
--- A small batch reads its facts through indexes (meta.gold_pending_batches; all of them small).
-select meta.set_key_lookups(coalesce((select bool_and(small) from meta.gold_pending_batches), false));
+-- A small batch reads its facts through indexes (migration 014: every pending batch small).
+select meta.use_pending_batch_lookups();
 
 -- only_new: grown by this run's lines (aggregate_keys.sql decides; this run's key alone).
 create temp table touched_products on commit drop as

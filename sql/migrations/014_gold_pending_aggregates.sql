@@ -62,3 +62,8 @@ end $$;
 create or replace function meta.use_key_lookups(batch_rows bigint, target regclass) returns boolean language sql volatile as $$
   select meta.set_key_lookups(batch_rows * 20 < greatest((select reltuples from pg_class where oid = target), 0))
 $$;
+
+-- For an aggregate's transaction: key lookups when every pending batch is small (none: not).
+create function meta.use_pending_batch_lookups() returns boolean language sql volatile as $$
+  select meta.set_key_lookups(coalesce((select bool_and(small) from meta.gold_pending_batches), false))
+$$;
