@@ -16,6 +16,7 @@ import { loadSql } from '../src/db/sql-files';
 import { setRunContext } from '../src/db/run-context';
 import { applyStepSettings, GOLD_AGGREGATES, GOLD_DIMENSION_MODELS, GOLD_FACT_MODELS, setRunFiles } from '../src/pipeline/steps';
 import { loadExpectations } from '../src/quality/expectations';
+import { loadFacts } from '../src/pipeline/fact-load';
 import { checkModel } from '../src/quality/runner';
 
 const [url, runIdS, layer, entity, source, commitFlag] = process.argv.slice(2);
@@ -51,11 +52,18 @@ if (layer === 'silver') {
   console.log(`${(performance.now() - s0).toFixed(0).padStart(7)} ms  expectations`);
 } else {
   // One transaction here, and the aggregates one after another: each statement's own cost.
+  // The fact table as the facts step loads it (loadFacts: streamed from a second connection when
+  // the table is empty); PROFILE_FACTS=upsert forces sql/gold/fact_sales.sql.
+  const readers = new pg.Pool({ connectionString: url, max: 1 });
   for (const m of [...GOLD_DIMENSION_MODELS, ...GOLD_FACT_MODELS, ...GOLD_AGGREGATES, 'warehouse_state']) {
     const m0 = performance.now();
-    for (const s of stmts(`gold/${m}.sql`)) await t(`[${m}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
+    if (m === 'fact_sales') {
+      const load = await loadFacts(readers, c, { runId, asOf }, (r) => applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold'), { stream: process.env.PROFILE_FACTS !== 'upsert' });
+      console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  [fact_sales] loadFacts, path ${load.path}`);
+    } else for (const s of stmts(`gold/${m}.sql`)) await t(`[${m}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
     console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  == ${m}`);
   }
+  await readers.end();
   const s0 = performance.now();
   for (const [model, spec] of Object.entries(loadExpectations('gold'))) {
     const m0 = performance.now();

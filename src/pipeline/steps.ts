@@ -1,9 +1,7 @@
 import type pg from 'pg';
 import { qualified } from '../db/ident';
 import { setRunContext } from '../db/run-context';
-import { loadSql } from '../db/sql-files';
 import { discardClient, freeConnections, inTransaction, withClient, type Pool } from '../db/pool';
-import { isRetryable } from '../errors/classify';
 import { ExpectationError } from '../errors/expectation-error';
 import { StepError } from '../errors/step-error';
 import { loadExpectations } from '../quality/expectations';
@@ -11,6 +9,8 @@ import { DIMENSION_INPUTS, SILVER_ENTITIES, sourceByName } from '../contracts/re
 import { checkContractTypes } from '../quality/contract-types';
 import { checkModel } from '../quality/runner';
 import { storeQuality } from '../quality/store';
+import { loadFacts } from './fact-load';
+import { runScript } from './run-script';
 
 /**
  * The gold dimensions, in one transaction with their expectations: a step of their own, run as
@@ -24,6 +24,8 @@ export const GOLD_DIMENSIONS_STEP = 'dimensions';
  * date dimension, and the keys the aggregates must recompute (migration 014).
  */
 export const GOLD_FACT_MODELS = ['fact_sales', 'dim_date', 'aggregate_keys'] as const;
+/** The facts step's scripts after the fact table itself (loadFacts, src/pipeline/fact-load.ts). */
+export const GOLD_FACT_SCRIPTS_AFTER_FACTS = GOLD_FACT_MODELS.filter((m) => m !== 'fact_sales');
 /** meta.steps name of that transaction. */
 export const GOLD_FACTS_STEP = 'facts';
 /**
@@ -249,7 +251,8 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
     if (!facts) {
       facts = await tracked(pool, workMem, runId, 'gold', GOLD_FACTS_STEP, async (client) => {
         await setRunContext(client, { runId, asOf });
-        for (const model of GOLD_FACT_MODELS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
+        await loadFacts(pool, client, { runId, asOf }, (reader) => applyStepSettings(reader, workMem, 'gold'));
+        for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
         await checkGold(client, runId, specs, factModels);
         const { rows } = await client.query<{ n: number }>('select count(*)::int as n from changed_sales');
         return rows[0]?.n ?? 0;
@@ -307,19 +310,4 @@ async function inLanes<T>(pool: Pool, lead: pg.PoolClient, items: readonly T[], 
   const extra = Array.from({ length: Math.min(items.length - 1, freeConnections(pool)) }, () => withClient(pool, lane));
   await Promise.allSettled([lane(lead), ...extra]);
   if (errors.length > 0) throw errors[0];
-}
-
-/** Runs a multi-statement SQL file; returns the last statement's first row. Names the file on error. */
-async function runScript(client: pg.PoolClient, file: string, label: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const res = (await client.query(loadSql(file))) as unknown as pg.QueryResult | pg.QueryResult[];
-    const last = Array.isArray(res) ? res.at(-1) : res;
-    return last?.rows?.[0];
-  } catch (err) {
-    if (isRetryable(err)) throw err;
-    const e = err as { message: string; code?: string; detail?: string };
-    throw new StepError(`${label} (sql/${file}) failed: ${e.message}${e.code ? ` [SQLSTATE ${e.code}]` : ''}${e.detail ? ` — ${e.detail}` : ''}`, {
-      cause: err,
-    });
-  }
 }
