@@ -58,6 +58,13 @@ if (layer === 'silver') {
   for (const m of [...GOLD_DIMENSION_MODELS, ...GOLD_FACT_MODELS, ...GOLD_AGGREGATES, 'warehouse_state']) {
     const m0 = performance.now();
     if (m === 'fact_sales') {
+      // As in the pipeline, the dimensions commit before the facts: the stream's second connection
+      // reads them (uncommitted, it would wait on this transaction's locks). They stay committed.
+      await c.query('commit');
+      await c.query('begin');
+      await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
+      await setRunContext(c, { runId, asOf });
+      console.log('            (dimensions committed)');
       const load = await loadFacts(readers, c, { runId, asOf }, (r) => applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold'), { stream: process.env.PROFILE_FACTS !== 'upsert' });
       console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  [fact_sales] loadFacts, path ${load.path}`);
     } else for (const s of stmts(`gold/${m}.sql`)) await t(`[${m}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);

@@ -7,6 +7,7 @@ import { asStepError, runScript } from './run-script';
 /** Reads the run's facts as they must be (migration 015), in gold.fact_sales column order. */
 const READ_FACTS = 'copy (select * from meta.run_fact_image) to stdout (format binary)';
 const WRITE_FACTS = 'copy gold.fact_sales from stdin (format binary)';
+const READER_LOCK_TIMEOUT = '60s';
 
 export interface FactLoad {
   /** 'stream': an empty fact table loaded by COPY from a second connection; 'upsert': sql/gold/fact_sales.sql. */
@@ -50,6 +51,10 @@ async function streamFacts(pool: Pool, writer: pg.ClientBase, ctx: { runId: numb
     try {
       await reader.query('begin read only');
       await settings(reader);
+      // The writer waits on the reader with no lock the database can see: were the reader to wait
+      // for a lock the writer holds (a view that read the table being loaded, or dimensions not yet
+      // committed), neither would ever finish. A lock wait that long fails the step instead (retryable).
+      await reader.query(`select set_config('lock_timeout', $1, true)`, [READER_LOCK_TIMEOUT]);
       await setRunContext(reader, ctx);
       await copyBetween(reader, READ_FACTS, writer, WRITE_FACTS);
       await reader.query('commit');
