@@ -1,7 +1,8 @@
 import { RETAIL_SOURCES } from '../src/contracts/retail';
 import { ConfigError } from '../src/errors/config-error';
 import { StepError } from '../src/errors/step-error';
-import { biggerSilverNotStarted, bronzeStillLoading, notReadyMessage, readRunReadiness, runIsRunning, silverIsReady } from '../src/pipeline/readiness';
+import { biggerSilverNotStarted, bronzeStillLoading, notReadyMessage, readRunReadiness, referencedSilverNotDone, runIsRunning, silverIsReady } from '../src/pipeline/readiness';
+import { layerReferences, loadExpectations } from '../src/quality/expectations';
 import { runSilverStep, type StepResult } from '../src/pipeline/steps';
 import { SilverPayload } from '../src/queue/payloads';
 import { DeferJob } from './defer-job';
@@ -27,8 +28,14 @@ export const silverJob: JobKind<typeof SilverPayload, StepResult & { source: str
     if (bronzeStillLoading(readiness) && (await runIsRunning(rt.pool, p.runId))) {
       throw new DeferJob(BRONZE_WAIT_MS, `silver ${p.entity} of run ${p.runId} waits for the run's bronze`);
     }
-    // Biggest first (see silverPriorities): the longest step of the layer must not start last.
-    const bigger = p.replay ? undefined : biggerSilverNotStarted(readiness, p.entity);
+    // What this step's expectations check its rows against is built first (see silverOrder).
+    const references = layerReferences(loadExpectations('silver', rt.config.expectationsDir));
+    const referenced = referencedSilverNotDone(readiness, p.entity, references);
+    if (referenced && (await runIsRunning(rt.pool, p.runId))) {
+      throw new DeferJob(BIGGER_FIRST_WAIT_MS, `silver ${p.entity} of run ${p.runId} waits for silver ${referenced}, which its expectations read`);
+    }
+    // Biggest first (see silverOrder): the longest step of the layer must not start last.
+    const bigger = p.replay ? undefined : biggerSilverNotStarted(readiness, p.entity, references);
     if (bigger && (await runIsRunning(rt.pool, p.runId))) {
       throw new DeferJob(BIGGER_FIRST_WAIT_MS, `silver ${p.entity} of run ${p.runId} lets the bigger silver ${bigger} start first`);
     }

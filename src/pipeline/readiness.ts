@@ -1,7 +1,7 @@
 import { DIMENSION_INPUTS, RETAIL_SOURCES, SILVER_ENTITIES } from '../contracts/retail';
 import type { Pool } from '../db/pool';
 import { loadSql } from '../db/sql-files';
-import { biggestFirst } from '../queue/flow';
+import { silverOrder, type SilverReferences } from '../queue/flow';
 
 export interface RunReadiness {
   /** Chunks not yet loaded, per source, among the files this run loads. */
@@ -48,13 +48,22 @@ export function bronzeStillLoading(r: RunReadiness): boolean {
  * queue's priorities alone leave a race at the end of bronze, when a small step waiting for bronze
  * looks again a moment before the biggest step's job is released.
  */
-export function biggerSilverNotStarted(r: RunReadiness, entity: string): string | undefined {
+export function biggerSilverNotStarted(r: RunReadiness, entity: string, references?: SilverReferences): string | undefined {
   const entities = RETAIL_SOURCES.filter((s) => r.chunks.has(s.name)).map((s) => ({ entity: s.entity, chunks: r.chunks.get(s.name)! }));
-  for (const e of biggestFirst(entities)) {
+  for (const e of silverOrder(entities, references)) {
     if (e.entity === entity) return undefined;
     if (!r.silverStarted.has(e.entity)) return e.entity;
   }
   return undefined;
+}
+
+/**
+ * A silver entity of the run that `entity`'s relationship expectations read and whose step has
+ * not succeeded yet: checked now, every row would fail the rule (and be scored so).
+ */
+export function referencedSilverNotDone(r: RunReadiness, entity: string, references?: SilverReferences): string | undefined {
+  const inRun = new Set(RETAIL_SOURCES.filter((s) => r.chunks.has(s.name)).map((s) => s.entity));
+  return (references?.get(entity) ?? []).find((e) => inRun.has(e) && !r.silverDone.has(e));
 }
 
 export async function runIsRunning(pool: Pool, runId: number): Promise<boolean> {

@@ -10,6 +10,7 @@ import { QUEUES, type QueueName } from '../queue/names';
 import type { Runtime } from '../runtime';
 import { markRunResumed } from './finish-run';
 import { dimensionsAreReady, goldIsReady, readRunReadiness, silverIsReady } from './readiness';
+import { layerReferencesIfValid } from '../quality/expectations';
 
 export interface RetryResult {
   runId: number;
@@ -104,6 +105,7 @@ async function resumeWithNewFlow(
         chunks: pending.filter((c) => c.source === source).map((c) => ({ fileId: c.file_id, chunkIndex: c.chunk_index })),
       };
     }),
+    references: layerReferencesIfValid('silver', rt.config.expectationsDir),
   };
   const producer = new FlowProducer({ connection, prefix: rt.config.queuePrefix });
   try {

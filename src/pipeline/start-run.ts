@@ -6,6 +6,7 @@ import { createRedis } from '../queue/connection';
 import type { Runtime } from '../runtime';
 import { discoverFiles } from './discover';
 import { registerFile, type RegisteredFile } from './register-file';
+import { layerReferencesIfValid } from '../quality/expectations';
 
 export interface StartedRun {
   runId: number;
@@ -53,6 +54,7 @@ export async function startRun(rt: Runtime, opts: { inputDir: string; asOf: stri
         .filter((f) => f.entity === entity)
         .flatMap((f) => f.pendingChunks.map((chunkIndex) => ({ fileId: f.fileId, chunkIndex }))),
     })),
+    references: layerReferencesIfValid('silver', config.expectationsDir),
   };
   const connection = createRedis(config.redisUrl);
   const producer = new FlowProducer({ connection, prefix: config.queuePrefix });

@@ -105,3 +105,30 @@ export function loadExpectations(layer: 'silver' | 'gold', dir?: string): LayerE
   cache.set(file, parsed.data.models);
   return parsed.data.models;
 }
+
+/**
+ * Per model of a layer, the other models of that layer its relationships expectations read (the
+ * retail silver: sales → products). Such a check must run after the model it reads is built, or
+ * every row fails it: the silver steps start in that order (src/queue/flow.ts, silverOrder).
+ */
+export function layerReferences(specs: LayerExpectations): Map<string, string[]> {
+  const refs = new Map<string, string[]>();
+  for (const [model, spec] of Object.entries(specs)) {
+    const to = [...new Set(spec.expectations.flatMap((e) => (e.rule === 'relationships' && e.to_table !== model && e.to_table in specs ? [e.to_table] : [])))];
+    if (to.length > 0) refs.set(model, to);
+  }
+  return refs;
+}
+
+/**
+ * layerReferences of a layer's expectations file, or none when the file is invalid: for planning
+ * a run's order only. The step that loads the file fails, naming the problem, on the run.
+ */
+export function layerReferencesIfValid(layer: 'silver' | 'gold', dir?: string): Map<string, string[]> {
+  try {
+    return layerReferences(loadExpectations(layer, dir));
+  } catch (err) {
+    if (err instanceof ConfigError) return new Map();
+    throw err;
+  }
+}

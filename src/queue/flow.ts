@@ -6,7 +6,11 @@ import type { BronzePayload, BronzeReplayPayload, GoldPayload, SilverPayload } f
 export interface FlowPlan extends RunRef {
   /** Per silver entity, the chunks of its source that this run loads. */
   entities: { entity: string; chunks: { fileId: number; chunkIndex: number }[] }[];
+  /** Per silver entity, the silver entities its relationship expectations read (layerReferences). */
+  references?: ReadonlyMap<string, readonly string[]>;
 }
+
+export type SilverReferences = ReadonlyMap<string, readonly string[]>;
 
 /**
  * One flow per run: gold ← gold dimensions ← silver per entity the dimensions read ← bronze per
@@ -19,7 +23,7 @@ export function buildFlow(plan: FlowPlan, opts: JobsOptions): FlowJob {
   const child: JobsOptions = { ...opts, failParentOnFailure: true };
   const { runId } = plan;
   const ref: RunRef = { runId, runKey: plan.runKey };
-  const priority = silverPriorities(plan.entities);
+  const priority = silverPriorities(plan.entities, plan.references);
   const silverJob = ({ entity, chunks }: FlowPlan['entities'][number]): FlowJob => ({
     name: `silver-${entity}`,
     queueName: 'silver',
@@ -58,13 +62,34 @@ export function buildFlow(plan: FlowPlan, opts: JobsOptions): FlowJob {
 }
 
 /**
- * Silver steps of a run, biggest first (BullMQ priority 1 is taken first; chunks stand for bytes).
- * Gold waits for the last of them, so the longest must not start last: at seed scale the order
- * lines' step (71 s) started behind three small ones on two workers and ended the silver layer
- * 9 s later than it could have. The silver worker keeps this order too (biggerSilverNotStarted).
+ * Silver steps of a run in the order they should start (BullMQ priority 1 is taken first): see
+ * silverOrder. The silver worker keeps this order too (biggerSilverNotStarted).
  */
-export function silverPriorities(entities: { entity: string; chunks: unknown[] }[]): Map<string, number> {
-  return new Map(biggestFirst(entities.map((e) => ({ entity: e.entity, chunks: e.chunks.length }))).map((e, i) => [e.entity, i + 1]));
+export function silverPriorities(entities: { entity: string; chunks: unknown[] }[], references?: SilverReferences): Map<string, number> {
+  return new Map(silverOrder(entities.map((e) => ({ entity: e.entity, chunks: e.chunks.length })), references).map((e, i) => [e.entity, i + 1]));
+}
+
+/**
+ * The order silver steps should start in. First an entity that another entity of the run checks
+ * its rows against (a relationships expectation: order lines → products), so that the check reads
+ * it built; such reference data is small. Then biggest first (chunks stand for bytes): gold waits
+ * for the last step, so the longest must not start last (at seed scale the order lines' step, 71 s,
+ * started behind three small ones on two workers and ended the layer 9 s later than it could have).
+ */
+export function silverOrder<T extends { entity: string; chunks: number }>(entities: T[], references: SilverReferences = new Map()): T[] {
+  const inRun = new Set(entities.map((e) => e.entity));
+  // Depth: how many referrers stand above an entity (a chain a → b → c puts c first, then b).
+  const depth = new Map<string, number>();
+  const depthOf = (entity: string, seen: Set<string>): number => {
+    if (depth.has(entity)) return depth.get(entity)!;
+    let d = 0;
+    for (const [from, to] of references) {
+      if (inRun.has(from) && to.includes(entity) && !seen.has(from)) d = Math.max(d, 1 + depthOf(from, new Set([...seen, from])));
+    }
+    depth.set(entity, d);
+    return d;
+  };
+  return biggestFirst(entities).sort((a, b) => depthOf(b.entity, new Set([b.entity])) - depthOf(a.entity, new Set([a.entity])));
 }
 
 /** Entities by chunk count, most first; ties by name. */

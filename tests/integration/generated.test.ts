@@ -60,9 +60,25 @@ describe(`a generated ${CUSTOMERS}-customer dataset`, () => {
       [summary.runId],
     );
     expect(gold.rows).toEqual([{ step: 'dimensions', attempts: 1, after_inputs: true, before_facts: true }]);
-    // Biggest first: the order lines (most chunks) start before every other silver step.
-    const started = await t.rt.pool.query(`select step from meta.steps where run_id = $1 and layer = 'silver' order by started_at`, [summary.runId]);
-    expect(started.rows[0]?.step).toBe('sales');
+    // Referenced first, then biggest first: the products, which the order lines' relationship
+    // expectation reads, finish before the order lines start; the order lines (most chunks) start
+    // before every other step.
+    const started = await t.rt.pool.query(
+      `select step, started_at >= (select finished_at from meta.steps where run_id = $1 and layer = 'silver' and step = 'products') as after_products
+         from meta.steps where run_id = $1 and layer = 'silver' order by started_at`,
+      [summary.runId],
+    );
+    // (Checked before the products were built, every order line failed it.)
+    const rel = await one(
+      `select rows_checked::int as checked, rows_failed::int as failed from meta.quality_results
+        where run_id = ${summary.runId} and layer = 'silver' and model = 'sales' and rule = 'relationships_product_number'`,
+    );
+    expect(rel.checked).toBeGreaterThan(1000);
+    expect(rel.failed).toBeLessThan(rel.checked! * 0.01);
+    expect(started.rows.slice(0, 2)).toEqual([
+      { step: 'products', after_products: false },
+      { step: 'sales', after_products: true },
+    ]);
     // The bulk path (migration 011) dropped the indexes of the empty tables and built them again.
     expect(await indexes()).toEqual(indexesBefore);
     expect(indexesBefore.filter((d) => d.includes('[p]')).length).toBeGreaterThan(10);

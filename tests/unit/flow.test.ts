@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DIMENSION_INPUTS, SILVER_ENTITIES } from '../../src/contracts/retail';
-import { buildFlow } from '../../src/queue/flow';
+import { biggerSilverNotStarted, referencedSilverNotDone, type RunReadiness } from '../../src/pipeline/readiness';
+import { buildFlow, silverOrder } from '../../src/queue/flow';
 
 // The shape of a run's flow: what may start before what.
 const chunks = (n: number) => Array.from({ length: n }, (_, i) => ({ fileId: 1, chunkIndex: i }));
@@ -27,6 +28,33 @@ describe('a run flow', () => {
     const silver = [...flow.children!, ...flow.children!.flatMap((c) => c.children ?? [])].filter((c) => c.queueName === 'silver');
     const byPriority = silver.sort((a, b) => a.opts!.priority! - b.opts!.priority!).map((c) => c.data.entity);
     expect(byPriority.slice(0, 2)).toEqual(['sales', 'customers']);
+  });
+
+  it("starts what another step's expectations read first (order lines → products), then the biggest", () => {
+    const references = new Map([['sales', ['products']]]);
+    const flow = buildFlow({ ...plan, references }, {});
+    const silver = [...flow.children!, ...flow.children!.flatMap((c) => c.children ?? [])].filter((c) => c.queueName === 'silver');
+    const byPriority = silver.sort((a, b) => a.opts!.priority! - b.opts!.priority!).map((c) => c.data.entity);
+    expect(byPriority.slice(0, 3)).toEqual(['products', 'sales', 'customers']);
+    // A chain puts the deepest first; a run without the referrer keeps biggest first.
+    const chain = new Map([['sales', ['products']], ['products', ['categories']]]);
+    expect(silverOrder(plan.entities.map((e) => ({ entity: e.entity, chunks: e.chunks.length })), chain).map((e) => e.entity).slice(0, 3)).toEqual(['categories', 'products', 'sales']);
+    expect(silverOrder([{ entity: 'customers', chunks: 3 }, { entity: 'products', chunks: 1 }], references).map((e) => e.entity)).toEqual(['customers', 'products']);
+  });
+
+  it('a silver worker waits for what its step reads, and the referenced step never waits for its referrer', () => {
+    const references = new Map([['sales', ['products']]]);
+    const readiness = (started: string[], done: string[]): RunReadiness => ({
+      pendingChunks: new Map(),
+      chunks: new Map([['crm_sales_details', 9], ['erp_px_cat_g1v2', 1], ['crm_prd_info', 1], ['crm_cust_info', 3]]),
+      silverDone: new Set(done),
+      silverStarted: new Set(started),
+    });
+    expect(referencedSilverNotDone(readiness(['products'], []), 'sales', references)).toBe('products');
+    expect(referencedSilverNotDone(readiness(['products'], ['products']), 'sales', references)).toBeUndefined();
+    expect(biggerSilverNotStarted(readiness([], []), 'products', references)).toBeUndefined();
+    expect(biggerSilverNotStarted(readiness([], []), 'sales', references)).toBe('products');
+    expect(biggerSilverNotStarted(readiness(['products'], []), 'customers', references)).toBe('sales');
   });
 
   it('has no dimensions job when none of its inputs is left (a resumed run)', () => {
