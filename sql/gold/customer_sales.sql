@@ -14,18 +14,21 @@ select set_config('enable_mergejoin',
                   case when current_setting('enable_nestloop') = 'on' then 'off'
                        else (select reset_val from pg_settings where name = 'enable_mergejoin') end, true);
 
--- The pending customers, or every customer with a line when a rebuild is pending (a first load).
+-- A rebuild pending (a first load) recomputes every customer straight from the facts, without a
+-- list of a million ids to join (seed scale: the list 2.8 s, the insert 8.6 s → 6.5 s, reading the
+-- facts in customer order through fact_sales_customer_idx). Otherwise the pending customers.
+create temp table customer_sales_rebuild on commit drop as
+select exists (select 1 from meta.gold_pending_rebuilds where model = 'customer_sales') as rebuild;
+
 create temp table touched_customer_ids on commit drop as
-select customer_id from meta.gold_pending_customers
-union
-select customer_id from gold.fact_sales
- where exists (select 1 from meta.gold_pending_rebuilds where model = 'customer_sales')  -- once, not per row
-   and customer_id is not null;
+select distinct customer_id from meta.gold_pending_customers;
 analyze touched_customer_ids;
 delete from meta.gold_pending_customers p using touched_customer_ids t where p.customer_id = t.customer_id;
 delete from meta.gold_pending_rebuilds where model = 'customer_sales';
 
-delete from gold.customer_sales c using touched_customer_ids t where c.customer_id = t.customer_id;
+-- Each statement below runs only on its path: the condition on customer_sales_rebuild is
+-- evaluated once, before any row is read.
+delete from gold.customer_sales where (select rebuild from customer_sales_rebuild);
 
 -- Text keys grouped and counted distinct under "C": why in gold/agg_daily_sales.sql.
 insert into gold.customer_sales (customer_id, total_orders, total_sales, total_quantity, total_products,
@@ -33,6 +36,19 @@ insert into gold.customer_sales (customer_id, total_orders, total_sales, total_q
 select f.customer_id, count(distinct f.order_number collate "C"), sum(f.sales_amount), sum(f.quantity),
        count(distinct f.product_number collate "C"), min(f.order_date), max(f.order_date)
   from gold.fact_sales f
+ where (select rebuild from customer_sales_rebuild)
+   and f.customer_id is not null and f.order_date is not null and f.customer_key is not null
+ group by f.customer_id;
+
+delete from gold.customer_sales c using touched_customer_ids t
+ where c.customer_id = t.customer_id and not (select rebuild from customer_sales_rebuild);
+
+insert into gold.customer_sales (customer_id, total_orders, total_sales, total_quantity, total_products,
+                                 first_order_date, last_order_date)
+select f.customer_id, count(distinct f.order_number collate "C"), sum(f.sales_amount), sum(f.quantity),
+       count(distinct f.product_number collate "C"), min(f.order_date), max(f.order_date)
+  from gold.fact_sales f
   join touched_customer_ids t on t.customer_id = f.customer_id
- where f.order_date is not null and f.customer_key is not null
+ where not (select rebuild from customer_sales_rebuild)
+   and f.order_date is not null and f.customer_key is not null
  group by f.customer_id;
