@@ -49,8 +49,7 @@ export function bronzeStillLoading(r: RunReadiness): boolean {
  * looks again a moment before the biggest step's job is released.
  */
 export function biggerSilverNotStarted(r: RunReadiness, entity: string, references?: SilverReferences): string | undefined {
-  const entities = RETAIL_SOURCES.filter((s) => r.chunks.has(s.name)).map((s) => ({ entity: s.entity, chunks: r.chunks.get(s.name)! }));
-  for (const e of silverOrder(entities, references)) {
+  for (const e of runSilverOrder(r, references)) {
     if (e.entity === entity) return undefined;
     if (!r.silverStarted.has(e.entity)) return e.entity;
   }
@@ -59,11 +58,22 @@ export function biggerSilverNotStarted(r: RunReadiness, entity: string, referenc
 
 /**
  * A silver entity of the run that `entity`'s relationship expectations read and whose step has
- * not succeeded yet: checked now, every row would fail the rule (and be scored so).
+ * not succeeded yet: checked now, every row would fail the rule (and be scored so). Only one
+ * ordered before `entity` counts: in a cycle of references the first never waits for the last.
  */
 export function referencedSilverNotDone(r: RunReadiness, entity: string, references?: SilverReferences): string | undefined {
-  const inRun = new Set(RETAIL_SOURCES.filter((s) => r.chunks.has(s.name)).map((s) => s.entity));
-  return (references?.get(entity) ?? []).find((e) => inRun.has(e) && !r.silverDone.has(e));
+  const order = runSilverOrder(r, references).map((e) => e.entity);
+  const mine = order.indexOf(entity);
+  return (references?.get(entity) ?? []).find((e) => {
+    const at = order.indexOf(e);
+    return at >= 0 && at < mine && !r.silverDone.has(e);
+  });
+}
+
+/** The run's silver entities (those it loads chunks for) in the order their steps should start. */
+function runSilverOrder(r: RunReadiness, references?: SilverReferences): { entity: string; chunks: number }[] {
+  const entities = RETAIL_SOURCES.filter((s) => r.chunks.has(s.name)).map((s) => ({ entity: s.entity, chunks: r.chunks.get(s.name)! }));
+  return silverOrder(entities, references);
 }
 
 export async function runIsRunning(pool: Pool, runId: number): Promise<boolean> {

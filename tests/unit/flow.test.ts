@@ -55,6 +55,10 @@ describe('a run flow', () => {
     expect(biggerSilverNotStarted(readiness([], []), 'products', references)).toBeUndefined();
     expect(biggerSilverNotStarted(readiness([], []), 'sales', references)).toBe('products');
     expect(biggerSilverNotStarted(readiness(['products'], []), 'customers', references)).toBe('sales');
+    // A cycle of references (a mistake in the expectations) must not make two steps wait for each other.
+    const cycle = new Map([['sales', ['products']], ['products', ['sales']]]);
+    const waits = ['sales', 'products'].filter((e) => referencedSilverNotDone(readiness([], []), e, cycle) !== undefined);
+    expect(waits).toHaveLength(1);
   });
 
   it('has no dimensions job when none of its inputs is left (a resumed run)', () => {
