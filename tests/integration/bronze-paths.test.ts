@@ -96,6 +96,15 @@ describe('bronze: the COPY fast path and the row-by-row path', () => {
     ]);
   });
 
+  it('every bronze table samples _file_id for its statistics at target 10 (migration 016: the analyse of every silver step)', async () => {
+    const { rows } = await t.rt.pool.query(
+      `select c.relname, a.attstattarget from pg_attribute a join pg_class c on c.oid = a.attrelid
+        where c.relnamespace = 'bronze'::regnamespace and c.relkind = 'r' and a.attname = '_file_id' order by 1`,
+    );
+    expect(rows).toHaveLength(6);
+    expect(rows.filter((r) => r.attstattarget !== 10)).toEqual([]);
+  });
+
   it('a duplicated job never loads a chunk twice', async () => {
     const dir = path.join(t.tmp, 'twice');
     mkdirSync(dir, { recursive: true });
