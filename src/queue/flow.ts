@@ -3,14 +3,14 @@ import { DIMENSION_INPUTS } from '../contracts/retail';
 import { jobIds, type RunRef } from './job-ids';
 import type { BronzePayload, BronzeReplayPayload, GoldPayload, SilverPayload } from './payloads';
 
+/** Per silver entity, the silver entities its relationship expectations read (layerReferences). */
+export type SilverReferences = ReadonlyMap<string, readonly string[]>;
+
 export interface FlowPlan extends RunRef {
   /** Per silver entity, the chunks of its source that this run loads. */
   entities: { entity: string; chunks: { fileId: number; chunkIndex: number }[] }[];
-  /** Per silver entity, the silver entities its relationship expectations read (layerReferences). */
-  references?: ReadonlyMap<string, readonly string[]>;
+  references?: SilverReferences;
 }
-
-export type SilverReferences = ReadonlyMap<string, readonly string[]>;
 
 /**
  * One flow per run: gold ← gold dimensions ← silver per entity the dimensions read ← bronze per
@@ -77,19 +77,17 @@ export function silverPriorities(entities: { entity: string; chunks: unknown[] }
  * started behind three small ones on two workers and ended the layer 9 s later than it could have).
  */
 export function silverOrder<T extends { entity: string; chunks: number }>(entities: T[], references: SilverReferences = new Map()): T[] {
-  const inRun = new Set(entities.map((e) => e.entity));
-  // Depth: how many referrers stand above an entity (a chain a → b → c puts c first, then b).
-  const depth = new Map<string, number>();
-  const depthOf = (entity: string, seen: Set<string>): number => {
-    if (depth.has(entity)) return depth.get(entity)!;
-    let d = 0;
+  // Depth: the longest chain of referrers above an entity (a → b → c puts c first, then b),
+  // found by relaxing every reference once per entity; a cycle only makes depths larger.
+  const depth = new Map(entities.map((e) => [e.entity, 0]));
+  for (let round = 0; round < entities.length; round++) {
     for (const [from, to] of references) {
-      if (inRun.has(from) && to.includes(entity) && !seen.has(from)) d = Math.max(d, 1 + depthOf(from, new Set([...seen, from])));
+      const above = depth.get(from);
+      if (above === undefined) continue; // the referrer is not in this run
+      for (const e of to) if (depth.has(e)) depth.set(e, Math.max(depth.get(e)!, above + 1));
     }
-    depth.set(entity, d);
-    return d;
-  };
-  return biggestFirst(entities).sort((a, b) => depthOf(b.entity, new Set([b.entity])) - depthOf(a.entity, new Set([a.entity])));
+  }
+  return biggestFirst(entities).sort((a, b) => depth.get(b.entity)! - depth.get(a.entity)!);
 }
 
 /** Entities by chunk count, most first; ties by name. */
