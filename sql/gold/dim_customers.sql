@@ -20,7 +20,7 @@ analyze touched_customers;
 -- A small run reaches its customers' rows and their current versions through indexes (migration
 -- 012): decided before the image is built, which joins three silver tables of a million rows
 -- each (seed scale, next day, 10 k customers: the image 1.3 s by hashing them whole).
-select meta.use_key_lookups((select count(*) from touched_customers), 'gold.dim_customers');
+select meta.use_key_lookups_for('touched_customers', 'gold.dim_customers');  -- sized by the analyse above (migration 018)
 
 create temp table customer_image on commit drop as
 select i.*,

@@ -27,18 +27,25 @@ select b.*,
 analyze stg_sales (order_number, product_number, _file_id, _line);  -- only what joins and filters use
 -- A small increment (under 5 % of silver.sales) reaches its lines through the primary key, not by
 -- hashing the whole table (migration 012; seed scale, 75 k lines: update 2.1 s and insert 4.0 s before).
-select meta.use_key_lookups((select count(*) from stg_sales), 'silver.sales');
+select meta.use_key_lookups_for('stg_sales', 'silver.sales');  -- sized by the analyse above (migration 018)
+
+-- A first load (silver.sales empty) finds its repeated lines by the primary key's build after the
+-- insert, a sort it pays anyway (migration 017), and only on a failed build looks for them (below).
+create temp table sales_into_empty on commit drop as
+select not exists (select 1 from silver.sales) as into_empty;
 
 -- A line that appears again later in the run loses to the later one. First the keys that appear
 -- more than once (usually none), then the ranking of their lines alone. Grouped by sorting under
 -- the "C" collation: the same equality, but bytewise comparisons with abbreviated keys. Seed
 -- scale, 7.5 M lines: 5.4 s; the planner's choice, a hash aggregate spilling to disk, 9.4 s;
--- ranking every line by its key took 8.8 s (9.9 s under the default collation).
+-- ranking every line by its key took 8.8 s (9.9 s under the default collation). Not on a first
+-- load: the gate is a one-time filter, stg_sales is then not read.
 select set_config('enable_hashagg', 'off', true);
 create temp table sales_repeated_keys on commit drop as
 select order_number collate "C" as order_number, product_number collate "C" as product_number
   from stg_sales
  where order_number is not null and product_number is not null
+   and not (select into_empty from sales_into_empty)
  group by 1, 2
 having count(*) > 1;
 select set_config('enable_hashagg', (select reset_val from pg_settings where name = 'enable_hashagg'), true);
@@ -53,23 +60,6 @@ select r._file_id, r._line, r.order_number, r.product_number
           join sales_repeated_keys k on k.order_number = s.order_number collate "C" and k.product_number = s.product_number collate "C") r
  where r.rn > 1;
 analyze sales_superseded;
-
-insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
-select meta.ctx_run_id(), s._file_id, 'crm_sales_details', s._line, 'silver', r.rule, r.reason,
-       jsonb_build_object('sls_ord_num', s.sls_ord_num, 'sls_prd_key', s.sls_prd_key, 'sls_cust_id', s.sls_cust_id,
-         'sls_order_dt', s.sls_order_dt, 'sls_ship_dt', s.sls_ship_dt, 'sls_due_dt', s.sls_due_dt,
-         'sls_sales', s.sls_sales, 'sls_quantity', s.sls_quantity, 'sls_price', s.sls_price, '_extra', s._extra)
-  from stg_sales s
-  left join sales_superseded x on x._file_id = s._file_id and x._line = s._line
- cross join lateral (
-       select case when s.order_number is null or s.product_number is null then 'sales.key_not_null'
-                   when x._line is not null then 'sales.superseded' end as rule,
-              case when s.order_number is null or s.product_number is null then 'sls_ord_num or sls_prd_key is empty'
-                   when x._line is not null then format('order line %s/%s appears again later in the run', s.order_number, s.product_number)
-              end as reason
-       ) r
- where r.rule is not null
-on conflict (file_id, line, stage, rule) do nothing;
 
 -- Update and insert apart, not INSERT … ON CONFLICT: the step's lock excludes concurrent writers,
 -- and a plain insert costs about half a speculative one per row.
@@ -101,10 +91,46 @@ select s.order_number, s.product_number, s.customer_id, s.order_date, s.ship_dat
    and not exists (select 1 from sales_superseded x where x._file_id = s._file_id and x._line = s._line)
    and not exists (select 1 from silver.sales t where t.order_number = s.order_number and t.product_number = s.product_number);
 
-select meta.restore_indexes('silver.sales');
+-- The key's build is the first load's check for repeated lines. Usually it succeeds; when it finds
+-- one it is rolled back alone (the indexes stay suspended) and the lines are ranked here, in
+-- silver.sales, which holds only this run's lines then, by the same rule as above.
+create temp table sales_keys_built on commit drop as
+select meta.try_restore_indexes('silver.sales') as built;
+
+insert into sales_superseded (_file_id, _line, order_number, product_number)
+select r._file_id, r._line, r.order_number, r.product_number
+  from (select t._file_id, t._line, t.order_number, t.product_number,
+               row_number() over (partition by t.order_number, t.product_number
+                                  order by t._file_id desc, t._line desc) as rn
+          from silver.sales t
+         where not (select built from sales_keys_built)) r
+ where r.rn > 1;
+
+delete from silver.sales t
+ using sales_superseded x
+ where not (select built from sales_keys_built)
+   and t._file_id = x._file_id and t._line = x._line;
+
+select meta.restore_indexes('silver.sales');  -- what a failed build left suspended; else nothing
+
+insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
+select meta.ctx_run_id(), s._file_id, 'crm_sales_details', s._line, 'silver', r.rule, r.reason,
+       jsonb_build_object('sls_ord_num', s.sls_ord_num, 'sls_prd_key', s.sls_prd_key, 'sls_cust_id', s.sls_cust_id,
+         'sls_order_dt', s.sls_order_dt, 'sls_ship_dt', s.sls_ship_dt, 'sls_due_dt', s.sls_due_dt,
+         'sls_sales', s.sls_sales, 'sls_quantity', s.sls_quantity, 'sls_price', s.sls_price, '_extra', s._extra)
+  from stg_sales s
+  left join sales_superseded x on x._file_id = s._file_id and x._line = s._line
+ cross join lateral (
+       select case when s.order_number is null or s.product_number is null then 'sales.key_not_null'
+                   when x._line is not null then 'sales.superseded' end as rule,
+              case when s.order_number is null or s.product_number is null then 'sls_ord_num or sls_prd_key is empty'
+                   when x._line is not null then format('order line %s/%s appears again later in the run', s.order_number, s.product_number)
+              end as reason
+       ) r
+ where r.rule is not null
+on conflict (file_id, line, stage, rule) do nothing;
 
 -- Gold reads this table next in another transaction: give the planner its new size.
 analyze silver.sales (order_number, product_number, customer_id, _run_id);
 
-select (select count(*) from stg_sales) as rows_in,
-       (select count(*) from silver.sales where _run_id = meta.ctx_run_id()) as rows_changed;
+select (select count(*) from silver.sales where _run_id = meta.ctx_run_id()) as rows_changed;

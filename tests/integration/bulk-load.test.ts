@@ -61,6 +61,29 @@ describe('meta.suspend_indexes / meta.restore_indexes', () => {
 });
 
 describe('meta.use_key_lookups', () => {
+  it('meta.try_restore_indexes: a duplicate key returns false with the indexes still suspended; restore builds them after the fix', async () => {
+    await t.rt.pool.query('truncate public.bulk');
+    const before = await defs();
+    const c = await t.rt.pool.connect();
+    try {
+      await c.query('begin');
+      await c.query(`select meta.suspend_indexes('public.bulk')`);
+      await c.query(`insert into public.bulk values ('x', 1, 'c1'), ('x', 1, 'c2'), ('y', 2, null)`);
+      expect((await c.query(`select meta.try_restore_indexes('public.bulk') as built`)).rows[0].built).toBe(false);
+      // Rolled back alone: no index of the table exists, the rows are still there.
+      expect((await c.query(`select count(*)::int as n from pg_indexes where tablename = 'bulk'`)).rows[0].n).toBe(0);
+      expect((await c.query(`select count(*)::int as n from public.bulk`)).rows[0].n).toBe(3);
+      await c.query(`delete from public.bulk where c = 'c1'`);
+      expect((await c.query(`select meta.restore_indexes('public.bulk') as n`)).rows[0].n).toBe(3);
+      // Nothing left suspended: a second try builds nothing and succeeds.
+      expect((await c.query(`select meta.try_restore_indexes('public.bulk') as built`)).rows[0].built).toBe(true);
+      await c.query('commit');
+    } finally {
+      c.release();
+    }
+    expect(await defs()).toEqual(before);
+  });
+
   it('turns key lookups on for a batch under 5 % of its target, and back off (with the server page price) for a big one', async () => {
     await t.rt.pool.query(`insert into public.bulk select 'r' || g, g, null from generate_series(1, 2000) g; analyze public.bulk`);
     const c = await t.rt.pool.connect();
