@@ -1,15 +1,16 @@
 -- gold/aggregate_keys.sql
 -- Purpose: what the aggregates must recompute after this run's facts commit: the days, months,
 -- customers and products that the changed order lines touch (before and after the change).
--- Inputs: changed_sales (the changed lines' keys now), replaced_sales (their keys before, and facts
--- attached to a late customer) and gold_batch (temp tables, from fact_sales.sql).
+-- Inputs: changed_days, changed_products and changed_sales (the changed lines' keys now), replaced_sales
+-- (their keys before, and facts attached to a late customer) and gold_batch (temp tables, from
+-- fact_changes.sql and fact_late_customers.sql).
 -- Outputs: meta.gold_pending_days, _months, _customers, _products, _rebuilds, _batches (migration 014), read and
 -- emptied by agg_daily_sales.sql, agg_monthly_sales.sql, customer_sales.sql, product_sales.sql.
 -- Runs again on a retry of the facts step: the keys are merged, never lost.
 
 insert into meta.gold_pending_days (run_id, date_key)
 select meta.ctx_run_id(), to_char(order_date, 'YYYYMMDD')::int  -- formatted once per day, not once per line
-  from (select order_date from changed_sales union select order_date from replaced_sales) d
+  from (select order_date from changed_days union select order_date from replaced_sales) d
  where order_date is not null
 on conflict do nothing;
 
@@ -35,7 +36,7 @@ on conflict do nothing;
 -- left pending: growing adds one run's lines to totals that must already hold every earlier run's.)
 insert into meta.gold_pending_products (run_id, product_number, only_new)
 select meta.ctx_run_id(), product_number, bool_and(is_new) and (select facts_before from gold_batch)
-  from (select product_number, true as is_new from changed_sales
+  from (select product_number, true as is_new from changed_products
         union all
         select product_number, false from replaced_sales) t  -- a line as it was, or re-attached
  group by product_number

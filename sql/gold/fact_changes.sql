@@ -2,16 +2,33 @@
 -- Purpose: what the facts step changes, before it changes it: the keys and dates of the order
 -- lines this run changed, and the keys those lines' facts had before. First of the facts step.
 -- Inputs: silver.sales (changed by this run), gold.fact_sales (as before the step).
--- Outputs: temp tables changed_sales, replaced_sales and gold_batch, which aggregate_keys.sql
---          turns into the aggregates' pending keys; returns gold_batch's facts_before (false: the
---          fact table is empty, and the step loads it in bulk, src/pipeline/fact-load.ts).
+-- Outputs: temp tables changed_days, changed_products, changed_sales, replaced_sales and
+--          gold_batch, which aggregate_keys.sql turns into the aggregates' pending keys (dim_date.sql
+--          reads the dates); returns gold_batch's facts_before (false: the fact table is empty, and
+--          the step loads it in bulk, src/pipeline/fact-load.ts).
 
--- The keys and dates of the lines this run changed: what the aggregates and dim_date need. The
--- facts themselves are built from silver.sales directly (meta.run_fact_image, migration 015): a
--- regular table with parallel-safe filters gets a parallel plan on a big batch, a temp table never does.
+-- The days and the products of the lines this run changed: what the daily, monthly and product
+-- aggregates must recompute, the date range dim_date must cover, the step's line count. Read from
+-- silver.sales directly: a regular table with parallel-safe filters gets a parallel plan on a big
+-- batch, a temp table never does. Seed scale, first load (7.5 M lines), on a slow machine: 1.7 s
+-- and 2.0 s, where a temp table of the lines cost 5.1 s and its four readers 6.4 s; grouping by
+-- day and product at once (291 k groups) took 7.0 s.
+create temp table changed_days on commit drop as
+select order_date, count(*) as lines,
+       least(min(ship_date), min(due_date)) as other_min, greatest(max(ship_date), max(due_date)) as other_max
+  from silver.sales where _run_id = meta.ctx_run_id()
+ group by order_date;
+
+create temp table changed_products on commit drop as
+select product_number from silver.sales where _run_id = meta.ctx_run_id() group by product_number;
+
+-- The keys of the lines this run changed: what finds the facts they replace and the customers
+-- whose totals change. Not on a first load (no facts before; the customer totals are rebuilt
+-- whole): the gate is a one-time filter, and nothing is copied. The facts themselves are built
+-- from silver.sales directly (meta.run_fact_image, migration 015).
 create temp table changed_sales on commit drop as
-select order_number, product_number, customer_id, order_date, ship_date, due_date
-  from silver.sales where _run_id = meta.ctx_run_id();
+select order_number, product_number, customer_id, order_date
+  from silver.sales where _run_id = meta.ctx_run_id() and exists (select 1 from gold.fact_sales);
 analyze changed_sales (order_number, product_number, customer_id, order_date);  -- only the columns joins and filters use: cheaper
 
 -- A small increment (under 5 % of the facts) reaches its facts through the primary key: nested

@@ -2,7 +2,7 @@
 -- Purpose: upserts the order lines that changed in this run into the fact table (the facts step's
 -- path when the table has facts already; an empty one is loaded in bulk by src/pipeline/fact-load.ts).
 -- Inputs: meta.run_fact_image (migration 015: silver.sales changed by this run, joined to
---         gold.dim_products and gold.dim_customers); temp table changed_sales (fact_changes.sql).
+--         gold.dim_products and gold.dim_customers).
 -- Outputs: gold.fact_sales.
 -- Grain: one row per order line. Key: (order_number, product_number).
 

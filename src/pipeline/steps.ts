@@ -254,7 +254,7 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
         await loadFacts(pool, client, { runId, asOf }, (reader) => applyStepSettings(reader, workMem, 'gold'));
         for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
         await checkGold(client, runId, specs, factModels);
-        const { rows } = await client.query<{ n: number }>('select count(*)::int as n from changed_sales');
+        const { rows } = await client.query<{ n: number }>('select coalesce(sum(lines), 0)::int as n from changed_days');
         return rows[0]?.n ?? 0;
       }, lead);
     }
