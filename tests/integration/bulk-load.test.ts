@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
@@ -8,6 +9,20 @@ import { createTestEnv, type TestEnv } from '../helpers/test-env';
 let t: TestEnv;
 const defs = async (): Promise<string[]> =>
   (await t.rt.pool.query(`select indexdef from pg_indexes where schemaname = 'public' and tablename = 'bulk' order by 1`)).rows.map((r) => r.indexdef);
+
+/** Empties public.bulk, then on one connection: begin, suspend its indexes, insert `values`, fn (which ends the transaction). */
+async function withSuspendedBulk(values: string, fn: (c: pg.PoolClient) => Promise<void>): Promise<void> {
+  await t.rt.pool.query('truncate public.bulk');
+  const c = await t.rt.pool.connect();
+  try {
+    await c.query('begin');
+    await c.query(`select meta.suspend_indexes('public.bulk')`);
+    await c.query(`insert into public.bulk values ${values}`);
+    await fn(c);
+  } finally {
+    c.release();
+  }
+}
 
 beforeAll(async () => {
   t = await createTestEnv('bulk_load');
@@ -43,32 +58,18 @@ describe('meta.suspend_indexes / meta.restore_indexes', () => {
   });
 
   it('a duplicate key in the bulk insert fails at the rebuild and the rollback restores table and indexes', async () => {
-    await t.rt.pool.query('truncate public.bulk');
     const before = await defs();
-    const c = await t.rt.pool.connect();
-    try {
-      await c.query('begin');
-      await c.query(`select meta.suspend_indexes('public.bulk')`);
-      await c.query(`insert into public.bulk values ('x', 1, null), ('x', 1, null)`);
+    await withSuspendedBulk(`('x', 1, null), ('x', 1, null)`, async (c) => {
       await expect(c.query(`select meta.restore_indexes('public.bulk')`)).rejects.toThrow(/could not create unique index|duplicate/);
       await c.query('rollback');
-    } finally {
-      c.release();
-    }
+    });
     expect(await defs()).toEqual(before);
     expect((await t.rt.pool.query('select count(*)::int as n from public.bulk')).rows[0].n).toBe(0);
   });
-});
 
-describe('meta.use_key_lookups', () => {
   it('meta.try_restore_indexes: a duplicate key returns false with the indexes still suspended; restore builds them after the fix', async () => {
-    await t.rt.pool.query('truncate public.bulk');
     const before = await defs();
-    const c = await t.rt.pool.connect();
-    try {
-      await c.query('begin');
-      await c.query(`select meta.suspend_indexes('public.bulk')`);
-      await c.query(`insert into public.bulk values ('x', 1, 'c1'), ('x', 1, 'c2'), ('y', 2, null)`);
+    await withSuspendedBulk(`('x', 1, 'c1'), ('x', 1, 'c2'), ('y', 2, null)`, async (c) => {
       expect((await c.query(`select meta.try_restore_indexes('public.bulk') as built`)).rows[0].built).toBe(false);
       // Rolled back alone: no index of the table exists, the rows are still there.
       expect((await c.query(`select count(*)::int as n from pg_indexes where tablename = 'bulk'`)).rows[0].n).toBe(0);
@@ -78,12 +79,12 @@ describe('meta.use_key_lookups', () => {
       // Nothing left suspended: a second try builds nothing and succeeds.
       expect((await c.query(`select meta.try_restore_indexes('public.bulk') as built`)).rows[0].built).toBe(true);
       await c.query('commit');
-    } finally {
-      c.release();
-    }
+    });
     expect(await defs()).toEqual(before);
   });
+});
 
+describe('meta.use_key_lookups', () => {
   it('turns key lookups on for a batch under 5 % of its target, and back off (with the server page price) for a big one', async () => {
     await t.rt.pool.query(`insert into public.bulk select 'r' || g, g, null from generate_series(1, 2000) g; analyze public.bulk`);
     const c = await t.rt.pool.connect();
