@@ -2,7 +2,7 @@
  * Developer tool: times each statement of a run's silver or gold step, on a database that holds
  * the run (e.g. a copy of a bench database: `create database prof template metalayer_bench_w2`).
  *
- *   npx tsx bench/profile-steps.ts DBURL RUNID silver ENTITY SOURCE [commit]
+ *   npx tsx bench/profile-steps.ts DBURL RUNID silver ENTITY SOURCE [commit]   (PROFILE_SALES=upsert: sales.sql's path)
  *   npx tsx bench/profile-steps.ts DBURL RUNID gold [commit]
  *
  * Applies the step runner's settings (applyStepSettings, setRunFiles in src/pipeline/steps.ts), runs sql/<layer>/<file>.sql split at
@@ -17,6 +17,10 @@ import { setRunContext } from '../src/db/run-context';
 import { applyStepSettings, GOLD_AGGREGATES, GOLD_DIMENSION_MODELS, GOLD_FACT_MODELS, setRunFiles } from '../src/pipeline/steps';
 import { loadExpectations } from '../src/quality/expectations';
 import { loadFacts } from '../src/pipeline/fact-load';
+import { loadSales } from '../src/pipeline/sales-load';
+import { sourceByName } from '../src/contracts/retail';
+import { checkContractTypes } from '../src/quality/contract-types';
+import type { FlagTally } from '../src/db/copy-flags';
 import { checkModel } from '../src/quality/runner';
 
 const [url, runIdS, layer, entity, source, commitFlag] = process.argv.slice(2);
@@ -45,7 +49,27 @@ await setRunContext(c, { runId, asOf });
 if (layer === 'silver') {
   await t('analyze bronze', `analyze bronze.${source} (_file_id)`);
   await setRunFiles(c, runId, source!);
-  for (const s of stmts(`silver/${entity}.sql`)) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
+  // The order lines as the step loads them (loadSales: streamed from a second connection when
+  // silver.sales is empty, timed as one piece); PROFILE_SALES=upsert times sql/silver/sales.sql
+  // and its tail statement by statement.
+  const files = entity === 'sales' ? ['silver/sales.sql', 'silver/sales_keys_and_rejects.sql'] : [`silver/${entity}.sql`];
+  let streamed: FlagTally | undefined;
+  if (entity === 'sales' && process.env.PROFILE_SALES !== 'upsert') {
+    const readers = new pg.Pool({ connectionString: url, max: 1 });
+    const m0 = performance.now();
+    const load = await loadSales(readers, c, async (r) => {
+      await applyStepSettings(r, DEFAULTS.stepWorkMem, 'silver');
+      await setRunContext(r, { runId, asOf });
+      await setRunFiles(r, runId, source!);
+    });
+    streamed = load.streamed;
+    console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  [sales] loadSales, path ${load.path}`);
+    await readers.end();
+  } else for (const f of files) for (const s of stmts(f)) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
+  const contract = sourceByName(source!);
+  const c0 = performance.now();
+  if (contract) await checkContractTypes(c, contract, { streamed });
+  console.log(`${(performance.now() - c0).toFixed(0).padStart(7)} ms  contract types`);
   const spec = loadExpectations('silver')[entity!];
   const s0 = performance.now();
   if (spec) await checkModel(c, 'silver', entity!, spec);

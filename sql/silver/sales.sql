@@ -1,29 +1,19 @@
 -- silver/sales.sql
--- Purpose: CRM order lines of the run's files → silver.sales.
--- Inputs: meta.ctx_file_ids() (the run's files of this source, set by the step runner); bronze.crm_sales_details rows of the run's files. Outputs: silver.sales, quarantine.rejects.
+-- Purpose: CRM order lines of the run's files → silver.sales, by update and insert: the order
+-- lines' silver step when silver.sales has rows (or no second connection is free). An empty
+-- silver.sales is streamed instead (src/pipeline/sales-load.ts, sales_streamed.sql); both paths
+-- then run sales_keys_and_rejects.sql and give the same silver rows, rejects and type counts
+-- (tests/integration/sales-load.test.ts).
+-- Inputs: meta.run_sales_cleaned (migration 019: the bronze.crm_sales_details rows of the run's
+-- files, meta.ctx_file_ids(), raw and parsed). Outputs: silver.sales; temp tables stg_sales (read
+-- by the source contract's type checks, src/quality/contract-types.ts) and sales_superseded.
 -- Grain: one row per order line. Key: (order_number, product_number).
--- Rules: a date integer that is 0 or not 8 digits (or no calendar day) → NULL; sales NULL, ≤ 0 or
--- ≠ quantity × |price| → quantity × |price|; price NULL or ≤ 0 → original sales ÷ quantity
--- (integer division) — meta.repaired_sales / meta.repaired_price. A line appearing twice keeps
--- the most recently loaded one.
+-- Rules: parsing as in migration 019; sales NULL, ≤ 0 or ≠ quantity × |price| → quantity × |price|;
+-- price NULL or ≤ 0 → original sales ÷ quantity (integer division) — meta.repaired_sales /
+-- meta.repaired_price. A line appearing twice keeps the most recently loaded one.
 
 create temp table stg_sales on commit drop as
-select b.*,
-       meta.clean_text(b.sls_ord_num)  as order_number,
-       meta.clean_text(b.sls_prd_key)  as product_number,
-       meta.try_int8(b.sls_cust_id)    as customer_id,
-       coalesce(co.day, meta.int_date(b.sls_order_dt)) as order_date,
-       coalesce(cs.day, meta.int_date(b.sls_ship_dt)) as ship_date,
-       coalesce(cd.day, meta.int_date(b.sls_due_dt)) as due_date,
-       meta.try_int8(b.sls_sales)      as sales_raw,
-       meta.try_int8(b.sls_quantity)   as quantity,
-       meta.try_int8(b.sls_price)      as price_raw
-  from bronze.crm_sales_details b
-  -- Dates by lookup (see migration 006); meta.int_date only for values the calendar lacks.
-  left join meta.calendar co on co.yyyymmdd = b.sls_order_dt
-  left join meta.calendar cs on cs.yyyymmdd = b.sls_ship_dt
-  left join meta.calendar cd on cd.yyyymmdd = b.sls_due_dt
- where b._file_id = any(meta.ctx_file_ids());  -- the run's files of this source (migration 013)
+select * from meta.run_sales_cleaned;  -- the run's lines, raw and parsed (migration 019)
 analyze stg_sales (order_number, product_number, _file_id, _line);  -- only what joins and filters use
 -- A small increment (under 5 % of silver.sales) reaches its lines through the primary key, not by
 -- hashing the whole table (migration 012; seed scale, 75 k lines: update 2.1 s and insert 4.0 s before).
@@ -91,46 +81,3 @@ select s.order_number, s.product_number, s.customer_id, s.order_date, s.ship_dat
    and not exists (select 1 from sales_superseded x where x._file_id = s._file_id and x._line = s._line)
    and not exists (select 1 from silver.sales t where t.order_number = s.order_number and t.product_number = s.product_number);
 
--- The key's build is the first load's check for repeated lines. Usually it succeeds; when it finds
--- one it is rolled back alone (the indexes stay suspended) and the lines are ranked here, in
--- silver.sales, which holds only this run's lines then, by the same rule as above.
-create temp table sales_keys_built on commit drop as
-select meta.try_restore_indexes('silver.sales') as built;
-
-insert into sales_superseded (_file_id, _line, order_number, product_number)
-select r._file_id, r._line, r.order_number, r.product_number
-  from (select t._file_id, t._line, t.order_number, t.product_number,
-               row_number() over (partition by t.order_number, t.product_number
-                                  order by t._file_id desc, t._line desc) as rn
-          from silver.sales t
-         where not (select built from sales_keys_built)) r
- where r.rn > 1;
-
-delete from silver.sales t
- using sales_superseded x
- where not (select built from sales_keys_built)
-   and t._file_id = x._file_id and t._line = x._line;
-
-select meta.restore_indexes('silver.sales');  -- what a failed build left suspended; else nothing
-
-insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
-select meta.ctx_run_id(), s._file_id, 'crm_sales_details', s._line, 'silver', r.rule, r.reason,
-       jsonb_build_object('sls_ord_num', s.sls_ord_num, 'sls_prd_key', s.sls_prd_key, 'sls_cust_id', s.sls_cust_id,
-         'sls_order_dt', s.sls_order_dt, 'sls_ship_dt', s.sls_ship_dt, 'sls_due_dt', s.sls_due_dt,
-         'sls_sales', s.sls_sales, 'sls_quantity', s.sls_quantity, 'sls_price', s.sls_price, '_extra', s._extra)
-  from stg_sales s
-  left join sales_superseded x on x._file_id = s._file_id and x._line = s._line
- cross join lateral (
-       select case when s.order_number is null or s.product_number is null then 'sales.key_not_null'
-                   when x._line is not null then 'sales.superseded' end as rule,
-              case when s.order_number is null or s.product_number is null then 'sls_ord_num or sls_prd_key is empty'
-                   when x._line is not null then format('order line %s/%s appears again later in the run', s.order_number, s.product_number)
-              end as reason
-       ) r
- where r.rule is not null
-on conflict (file_id, line, stage, rule) do nothing;
-
--- Gold reads this table next in another transaction: give the planner its new size.
-analyze silver.sales (order_number, product_number, customer_id, _run_id);
-
-select (select count(*) from silver.sales where _run_id = meta.ctx_run_id()) as rows_changed;

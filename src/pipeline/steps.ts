@@ -10,6 +10,7 @@ import { checkContractTypes } from '../quality/contract-types';
 import { checkModel } from '../quality/runner';
 import { storeQuality } from '../quality/store';
 import { loadFacts } from './fact-load';
+import { loadSales } from './sales-load';
 import { runScript } from './run-script';
 
 /**
@@ -174,14 +175,21 @@ export async function runSilverStep(
     await client.query(`select brin_summarize_new_values(to_regclass($1))`, [`bronze.${source}_file_brin`]);
     await client.query(`analyze ${qualified('bronze', source)} (_file_id)`);
     await setRunFiles(client, runId, source);
-    const result = await runScript(client, `silver/${entity}.sql`, `silver step ${entity}`);
+    // The order lines stream a first load from a second connection (src/pipeline/sales-load.ts).
+    const prepareReader = async (reader: pg.ClientBase): Promise<void> => {
+      await applyStepSettings(reader, workMem, 'silver');
+      await setRunContext(reader, { runId, asOf });
+      await setRunFiles(reader, runId, source);
+    };
+    const load = entity === 'sales' ? await loadSales(pool, client, prepareReader) : undefined;
+    const result = load ? load.result : await runScript(client, `silver/${entity}.sql`, `silver step ${entity}`);
     const spec = loadExpectations('silver', expectationsDir)[entity];
     if (spec) {
       const { results, score } = await checkModel(client, 'silver', entity, spec);
       await storeQuality(client, runId, [...results, score]);
     }
     const contract = sourceByName(source);
-    if (contract) await storeQuality(client, runId, await checkContractTypes(client, contract));
+    if (contract) await storeQuality(client, runId, await checkContractTypes(client, contract, { streamed: load?.streamed }));
     return Number(result?.rows_changed ?? 0);
   });
 }

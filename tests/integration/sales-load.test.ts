@@ -1,0 +1,150 @@
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/config/defaults';
+import { sourceByName } from '../../src/contracts/retail';
+import { setRunContext } from '../../src/db/run-context';
+import { generate } from '../../src/generate/generator';
+import { loadSales } from '../../src/pipeline/sales-load';
+import { runPipeline } from '../../src/pipeline/run-pipeline';
+import { applyStepSettings, setRunFiles } from '../../src/pipeline/steps';
+import { checkContractTypes } from '../../src/quality/contract-types';
+import { createTestEnv, type TestEnv } from '../helpers/test-env';
+
+// The two ways the order lines' silver step fills silver.sales (src/pipeline/sales-load.ts): an
+// empty table is streamed from a second connection (meta.run_sales_image, COPY … TO STDOUT into
+// COPY … FROM STDIN, its parse flags stripped and counted on the way), otherwise
+// sql/silver/sales.sql stages and inserts. On the same dirty file both must give the same silver
+// rows, rejects, type counts and indexes; a failed stream must leave the step to roll back cleanly.
+let t: TestEnv;
+let runId: number;
+let expected: Snapshot;
+const AS_OF = '2025-06-30';
+const SOURCE = 'crm_sales_details';
+
+// Dirt added to the generated file: lines without a key, a line repeated later (the later one
+// wins, the earlier is quarantined), and values that do not parse.
+const EXTRA_LINES = [
+  ',BK-R93R-62,11,20240115,20240120,20240125,10,1,10',
+  'SO-X1,  ,11,20240115,20240120,20240125,10,1,10',
+  'SO-X2,BK-R93R-62, 12 , 20240115 ,20240230,0,abc,+2,-5',
+  'SO-X3,BK-R93R-62,,,   ,2024011,99999999999999999999,,',
+  'SO-X4,BK-R93R-62,x1,19000101,20240115,20240131,5,1,5',
+  'SO-X2,BK-R93R-62,13,20240116,20240121,20240126,20,2,10',
+];
+
+interface Snapshot {
+  sales: { n: number; digest: string };
+  rejects: { n: number; digest: string };
+  types: Record<string, [number, number]>;
+  indexes: string[];
+}
+
+async function snapshot(c: pg.ClientBase, types: Snapshot['types']): Promise<Snapshot> {
+  const sales = (
+    await c.query(
+      `select count(*)::int as n, md5(string_agg(concat_ws('|', order_number, product_number, customer_id, order_date, ship_date, due_date,
+              sales_amount, quantity, price, _file_id, _line, _run_id), E'\\n' order by order_number, product_number)) as digest
+         from silver.sales`,
+    )
+  ).rows[0];
+  const rejects = (
+    await c.query(
+      `select count(*)::int as n, md5(string_agg(concat_ws('|', file_id, line, rule, reason, record::text), E'\\n' order by file_id, line, rule)) as digest
+         from quarantine.rejects where run_id = $1 and stage = 'silver' and source = $2`,
+      [runId, SOURCE],
+    )
+  ).rows[0];
+  const indexes = (await c.query(`select indexdef from pg_indexes where schemaname = 'silver' and tablename = 'sales' order by 1`)).rows.map((r) => r.indexdef);
+  return { sales, rejects, types, indexes };
+}
+
+const typeCounts = (rs: Awaited<ReturnType<typeof checkContractTypes>>): Snapshot['types'] =>
+  Object.fromEntries(rs.map((r) => [r.rule.replace('contract_type_', ''), [r.rowsChecked, r.rowsFailed]]));
+
+/** Empties silver.sales and the run's silver rejects, runs loadSales in a transaction that is rolled back; returns what it saw. */
+async function reload(opts: { stream?: boolean }, reader = async (_r: pg.ClientBase): Promise<void> => {}) {
+  const c = await t.rt.pool.connect();
+  const prepare = async (r: pg.ClientBase): Promise<void> => {
+    await applyStepSettings(r, DEFAULTS.stepWorkMem, 'silver');
+    await setRunContext(r, { runId, asOf: AS_OF });
+    await setRunFiles(r, runId, SOURCE);
+    await reader(r);
+  };
+  try {
+    await c.query('begin');
+    await applyStepSettings(c, DEFAULTS.stepWorkMem, 'silver');
+    await setRunContext(c, { runId, asOf: AS_OF });
+    await setRunFiles(c, runId, SOURCE);
+    await c.query('truncate silver.sales');
+    await c.query(`delete from quarantine.rejects where run_id = $1 and stage = 'silver' and source = $2`, [runId, SOURCE]);
+    try {
+      const load = await loadSales(t.rt.pool, c, prepare, opts);
+      const types = typeCounts(await checkContractTypes(c, sourceByName(SOURCE)!, { streamed: load.streamed }));
+      return { load, seen: await snapshot(c, types) };
+    } finally {
+      await c.query('rollback');
+    }
+  } finally {
+    c.release();
+  }
+}
+
+beforeAll(async () => {
+  t = await createTestEnv('sales_load');
+  const input = path.join(t.tmp, 'in');
+  generate({ out: input, customers: 1500, seed: 5, asOf: AS_OF });
+  appendFileSync(path.join(input, 'source_crm', 'sales_details.csv'), `${EXTRA_LINES.join('\n')}\n`);
+  const summary = await runPipeline(t.rt, { inputDir: input, asOf: AS_OF, workers: 1 });
+  expect(summary.status, summary.message ?? '').toBe('succeeded');
+  runId = summary.runId;
+  const stored = (
+    await t.rt.pool.query(
+      `select rule, rows_checked::int as n, rows_failed::int as f from meta.quality_results where run_id = $1 and rule like 'contract\\_type\\_sls%'`,
+      [runId],
+    )
+  ).rows;
+  const pool = t.rt.pool as unknown as pg.ClientBase;
+  expected = await snapshot(pool, Object.fromEntries(stored.map((r) => [r.rule.replace('contract_type_', ''), [r.n, r.f]])));
+});
+afterAll(async () => t?.cleanup());
+
+describe('loading the order lines of a first load into silver', () => {
+  it('the pipeline\'s silver rows hold the dirt: rejects for the keyless and the repeated line, type failures counted', () => {
+    expect(expected.sales.n).toBeGreaterThan(1000);
+    // Two lines without a key, and SO-X2's first line superseded by its later one.
+    expect(expected.rejects.n).toBe(3);
+    expect(expected.types.sls_cust_id![1]).toBeGreaterThanOrEqual(1); // ' 12 ' parses, 'x1' does not
+    expect(expected.types.sls_sales![1]).toBeGreaterThanOrEqual(2); // 'abc', twenty digits
+    expect(expected.indexes.length).toBe(2);
+  });
+
+  it('streams an empty table from a second connection and stages otherwise, with the same rows, rejects, type counts and indexes', async () => {
+    const streamed = await reload({});
+    expect(streamed.load.path).toBe('stream');
+    expect(streamed.load.streamed?.rows).toBe(expected.sales.n + 1); // the superseded line was streamed, then removed
+    expect(streamed.seen).toEqual(expected);
+    const staged = await reload({ stream: false });
+    expect(staged.load.path).toBe('upsert');
+    expect(staged.load.streamed).toBeUndefined();
+    expect(staged.seen).toEqual(expected);
+    // Nothing committed: the warehouse is as the pipeline left it.
+    expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
+  });
+
+  it('a stream that fails midway fails the step, and its transaction rolls back with nothing left behind', async () => {
+    const failing = async (r: pg.ClientBase): Promise<void> => {
+      await r.query(`select set_config('statement_timeout', '1', true)`); // the COPY is cancelled
+    };
+    await expect(reload({}, failing)).rejects.toThrow(/statement timeout|canceling/);
+    // The pool lends working connections afterwards (the reader was closed, not pooled mid-COPY).
+    const idle = await Promise.all(Array.from({ length: 8 }, () => t.rt.pool.connect()));
+    try {
+      for (const c of idle) expect((await c.query('select 1 as one')).rows[0].one).toBe(1);
+    } finally {
+      for (const c of idle) c.release();
+    }
+    expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
+  });
+});
