@@ -10,12 +10,15 @@ const SALES_COLUMNS = [
   'sales_amount', 'quantity', 'price', '_file_id', '_line', '_run_id',
 ] as const;
 
+/** _parse_flags bit of a line without order number or product number (migration 020). */
+const KEYLESS_BIT = 14;
+
 export interface SalesLoad {
   /** 'stream': an empty silver.sales loaded by COPY from a second connection; 'upsert': sql/silver/sales.sql. */
   path: 'stream' | 'upsert';
   /** The last row of sql/silver/sales_keys_and_rejects.sql (rows_changed). */
   result: Record<string, unknown> | undefined;
-  /** On the stream path: the streamed lines' parse flags, for the source contract's type checks. */
+  /** On the stream path: the streamed lines' parse flags (every line of the run's files), for the source contract's type checks. */
   streamed?: FlagTally;
 }
 
@@ -23,8 +26,8 @@ export interface SalesLoad {
  * The order lines' silver SQL, on `client` inside the step's transaction (run context and run
  * files set). An empty silver.sales (a first load, a backfill) is loaded in bulk: a second
  * pooled connection, set up by `prepareReader` as the step's own, streams meta.run_sales_image
- * (migration 019) into it, and sql/silver/sales_streamed.sql stages only the lines without a
- * key. Otherwise, or without a free connection, sql/silver/sales.sql stages every line and
+ * (migrations 019, 020) into it, and sql/silver/sales_streamed.sql stages only the lines without
+ * a key (which the COPY drops), and only when the stream saw any. Otherwise, or without a free connection, sql/silver/sales.sql stages every line and
  * updates and inserts. Both end with sql/silver/sales_keys_and_rejects.sql (the key, repeated
  * lines, rejects) and give the same silver rows, rejects and type counts
  * (tests/integration/sales-load.test.ts). Seed scale, 7.5 M lines: staging 15.9 s and insert
@@ -44,11 +47,14 @@ export async function loadSales(
       table: { schema: 'silver', name: 'sales' },
       columns: SALES_COLUMNS,
       query: 'select * from meta.run_sales_image',
+      where: 'order_number is not null and product_number is not null', // the lines without a key stay out (bit 14)
       prepare: prepareReader,
       via: flags, // strips _parse_flags, the image's last column, and counts its bits
       what: `${label} (streaming meta.run_sales_image into silver.sales)`,
     });
     streamed = flags.tally;
+    // sql/silver/sales_streamed.sql stages the lines without a key, when the tally saw any.
+    await client.query(`select set_config('metalayer.keyless_lines', $1, true)`, [String(streamed.bits[KEYLESS_BIT])]);
     await runScript(client, 'silver/sales_streamed.sql', label);
   } else {
     await runScript(client, 'silver/sales.sql', label);

@@ -16,6 +16,8 @@ export interface StreamLoad {
   query: string;
   /** Sets the reading connection up inside its read-only transaction (settings, run context). */
   prepare: (reader: pg.ClientBase) => Promise<void>;
+  /** A condition on the loaded columns, a constant of the caller's code: rows failing it are not written (COPY … WHERE). */
+  where?: string;
   /** A transform between the two COPYs (e.g. FlagStripper), when the query returns more than the columns. */
   via?: Transform;
   /** Names the load in an error. */
@@ -50,7 +52,7 @@ export async function streamIntoEmptyTable(pool: Pool, writer: pg.ClientBase, lo
       // committed), neither would ever finish. A lock wait that long fails the step instead (retryable).
       await reader.query(`select set_config('lock_timeout', $1, true)`, [READER_LOCK_TIMEOUT]);
       await load.prepare(reader);
-      const rows = await copyBetween(reader, `copy (${load.query}) to stdout (format binary)`, writer, `copy ${table}${columns} from stdin (format binary, freeze)`, load.via);
+      const rows = await copyBetween(reader, `copy (${load.query}) to stdout (format binary)`, writer, `copy ${table}${columns} from stdin (format binary, freeze)${load.where ? ` where ${load.where}` : ''}`, load.via);
       await reader.query('commit');
       return rows;
     } catch (err) {

@@ -22,9 +22,9 @@ const CALENDAR_KEY: Partial<Record<ColumnContract['type'], { column: string; par
  * (`b.*`). tests/integration/contract-types.test.ts compares both paths on dirty rows.
  * Measured at seed scale, 7.5 M order lines: 14.5 s from bronze (three calendar joins and four
  * integer checks over every row), about 2 s from the staging table.
- * A first load streamed into silver (src/pipeline/sales-load.ts) stages only the lines it left
- * out; the streamed lines arrive as a tally of their parse flags, whose bit order is the order
- * of `columns` (k-th column: bit 2k blank, bit 2k+1 present but not parsed; migration 019).
+ * A first load streamed into silver (src/pipeline/sales-load.ts) stages no such table: every line
+ * of the run went through the stream, which tallied its parse flags. Their bit order is the
+ * order of `columns` (k-th column: bit 2k blank, bit 2k+1 present but not parsed; migration 019).
  */
 export const STAGED_PARSES: Record<string, { relation: string; columns: Record<string, string> }> = {
   crm_sales_details: {
@@ -46,8 +46,8 @@ export const STAGED_PARSES: Record<string, { relation: string; columns: Record<s
  * bronze values (present, non-blank) that parse as the contract's type. Action warn: silver's
  * rules decide what happens to such a value (NULL, repair or quarantine); this counts them.
  * Reads the step's staging table where STAGED_PARSES names one (it must exist: call after the
- * silver SQL, in its transaction), plus the tally of the lines streamed past it when given; else
- * the run's bronze rows.
+ * silver SQL, in its transaction), or the tally of the lines streamed when given; else the run's
+ * bronze rows.
  */
 export async function checkContractTypes(
   client: pg.ClientBase,
@@ -59,7 +59,9 @@ export async function checkContractTypes(
   const staged = opts.fromBronze ? undefined : STAGED_PARSES[contract.name];
   const r =
     staged && typed.every((c) => staged.columns[c.column])
-      ? addTally(await countFromStaging(client, typed, staged), typed, staged, opts.streamed)
+      ? opts.streamed
+        ? countFromTally(opts.streamed, typed, staged)
+        : await countFromStaging(client, typed, staged)
       : await countFromBronze(client, contract, typed);
   return typed.map((c, i) => ({
     layer: 'silver' as const,
@@ -112,15 +114,14 @@ async function countFromStaging(client: pg.ClientBase, typed: ColumnContract[], 
   return rows[0] as Counts;
 }
 
-/** The staged counts plus those of the streamed lines' flags (bit 2k blank, 2k+1 not parsed). */
-function addTally(counts: Counts, typed: ColumnContract[], staged: { columns: Record<string, string> }, tally: FlagTally | undefined): Counts {
-  if (!tally) return counts;
+/** The same counts from a stream's tally of parse flags (bit 2k blank, 2k+1 not parsed). */
+function countFromTally(tally: FlagTally, typed: ColumnContract[], staged: { columns: Record<string, string> }): Counts {
   const order = Object.keys(staged.columns);
-  const sum = { ...counts };
+  const counts: Counts = {};
   typed.forEach((c, i) => {
     const k = order.indexOf(c.column);
-    sum[`n${i}`] = Number(counts[`n${i}`]) + tally.rows - tally.bits[2 * k]!;
-    sum[`f${i}`] = Number(counts[`f${i}`]) + tally.bits[2 * k + 1]!;
+    counts[`n${i}`] = tally.rows - tally.bits[2 * k]!;
+    counts[`f${i}`] = tally.bits[2 * k + 1]!;
   });
-  return sum;
+  return counts;
 }

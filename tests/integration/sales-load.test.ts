@@ -14,7 +14,7 @@ import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the order lines' silver step fills silver.sales (src/pipeline/sales-load.ts): an
 // empty table is streamed from a second connection (meta.run_sales_image, COPY … TO STDOUT into
-// COPY … FROM STDIN, its parse flags stripped and counted on the way), otherwise
+// COPY … FROM STDIN … WHERE, its parse flags stripped and counted on the way), otherwise
 // sql/silver/sales.sql stages and inserts. On the same dirty file both must give the same silver
 // rows, rejects, type counts and indexes; a failed stream must leave the step to roll back cleanly.
 let t: TestEnv;
@@ -123,7 +123,10 @@ describe('loading the order lines of a first load into silver', () => {
   it('streams an empty table from a second connection and stages otherwise, with the same rows, rejects, type counts and indexes', async () => {
     const streamed = await reload({});
     expect(streamed.load.path).toBe('stream');
-    expect(streamed.load.streamed?.rows).toBe(expected.sales.n + 1); // the superseded line was streamed, then removed
+    // Every line of the run went through the stream: the two without a key (flagged, not loaded)
+    // and the superseded one (loaded, then removed by the key build's fallback).
+    expect(streamed.load.streamed?.rows).toBe(expected.sales.n + 3);
+    expect(streamed.load.streamed?.bits[14]).toBe(2);
     expect(streamed.seen).toEqual(expected);
     const staged = await reload({ stream: false });
     expect(staged.load.path).toBe('upsert');
