@@ -7,6 +7,7 @@ import { generate } from '../../src/generate/generator';
 import { loadFacts } from '../../src/pipeline/fact-load';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { applyStepSettings } from '../../src/pipeline/steps';
+import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the facts step fills gold.fact_sales (src/pipeline/fact-load.ts): an empty table is
@@ -24,21 +25,13 @@ const factIndexes = async (c: pg.ClientBase): Promise<string[]> =>
 
 /** Empties the fact table and runs loadFacts in a transaction that is rolled back; returns what it saw. */
 async function reload(opts: { stream?: boolean }, settings = (r: pg.ClientBase) => applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold')) {
-  const c = await t.rt.pool.connect();
-  try {
-    await c.query('begin');
+  return inRolledBackTransaction(t.rt.pool, async (c) => {
     await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
     await setRunContext(c, { runId, asOf: AS_OF });
     await c.query('truncate gold.fact_sales');
-    try {
-      const load = await loadFacts(t.rt.pool, c, { runId, asOf: AS_OF }, settings, opts);
-      return { load, facts: await factsDigest(c), indexes: await factIndexes(c) };
-    } finally {
-      await c.query('rollback');
-    }
-  } finally {
-    c.release();
-  }
+    const load = await loadFacts(t.rt.pool, c, { runId, asOf: AS_OF }, settings, opts);
+    return { load, facts: await factsDigest(c), indexes: await factIndexes(c) };
+  });
 }
 
 beforeAll(async () => {
@@ -76,12 +69,7 @@ describe('loading the facts of a first load', () => {
     };
     await expect(reload({}, failing)).rejects.toThrow(/statement timeout|canceling/);
     // The pool lends working connections afterwards (the reader was closed, not pooled mid-COPY).
-    const idle = await Promise.all(Array.from({ length: 8 }, () => t.rt.pool.connect()));
-    try {
-      for (const c of idle) expect((await c.query('select 1 as one')).rows[0].one).toBe(1);
-    } finally {
-      for (const c of idle) c.release();
-    }
+    await expectPoolUsable(t.rt.pool);
     expect(await factsDigest(t.rt.pool as unknown as pg.ClientBase)).toEqual(expected);
     expect(await factIndexes(t.rt.pool as unknown as pg.ClientBase)).toHaveLength(5);
   });

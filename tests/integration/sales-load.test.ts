@@ -10,6 +10,7 @@ import { loadSales } from '../../src/pipeline/sales-load';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { applyStepSettings, setRunFiles } from '../../src/pipeline/steps';
 import { checkContractTypes } from '../../src/quality/contract-types';
+import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the order lines' silver step fills silver.sales (src/pipeline/sales-load.ts): an
@@ -65,30 +66,22 @@ const typeCounts = (rs: Awaited<ReturnType<typeof checkContractTypes>>): Snapsho
 
 /** Empties silver.sales and the run's silver rejects, runs loadSales in a transaction that is rolled back; returns what it saw. */
 async function reload(opts: { stream?: boolean }, reader = async (_r: pg.ClientBase): Promise<void> => {}) {
-  const c = await t.rt.pool.connect();
   const prepare = async (r: pg.ClientBase): Promise<void> => {
     await applyStepSettings(r, DEFAULTS.stepWorkMem, 'silver');
     await setRunContext(r, { runId, asOf: AS_OF });
     await setRunFiles(r, runId, SOURCE);
     await reader(r);
   };
-  try {
-    await c.query('begin');
+  return inRolledBackTransaction(t.rt.pool, async (c) => {
     await applyStepSettings(c, DEFAULTS.stepWorkMem, 'silver');
     await setRunContext(c, { runId, asOf: AS_OF });
     await setRunFiles(c, runId, SOURCE);
     await c.query('truncate silver.sales');
     await c.query(`delete from quarantine.rejects where run_id = $1 and stage = 'silver' and source = $2`, [runId, SOURCE]);
-    try {
-      const load = await loadSales(t.rt.pool, c, prepare, opts);
-      const types = typeCounts(await checkContractTypes(c, sourceByName(SOURCE)!, { streamed: load.streamed }));
-      return { load, seen: await snapshot(c, types) };
-    } finally {
-      await c.query('rollback');
-    }
-  } finally {
-    c.release();
-  }
+    const load = await loadSales(t.rt.pool, c, prepare, opts);
+    const types = typeCounts(await checkContractTypes(c, sourceByName(SOURCE)!, { streamed: load.streamed }));
+    return { load, seen: await snapshot(c, types) };
+  });
 }
 
 beforeAll(async () => {
@@ -142,12 +135,7 @@ describe('loading the order lines of a first load into silver', () => {
     };
     await expect(reload({}, failing)).rejects.toThrow(/statement timeout|canceling/);
     // The pool lends working connections afterwards (the reader was closed, not pooled mid-COPY).
-    const idle = await Promise.all(Array.from({ length: 8 }, () => t.rt.pool.connect()));
-    try {
-      for (const c of idle) expect((await c.query('select 1 as one')).rows[0].one).toBe(1);
-    } finally {
-      for (const c of idle) c.release();
-    }
+    await expectPoolUsable(t.rt.pool);
     expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
   });
 });
