@@ -28,7 +28,7 @@ const CALENDAR_KEY: Partial<Record<ColumnContract['type'], { column: string; par
  */
 export const STAGED_PARSES: Record<string, { relation: string; columns: Record<string, string> }> = {
   crm_sales_details: {
-    relation: 'stg_sales', // sql/silver/sales.sql, sales_streamed.sql
+    relation: 'stg_sales', // sql/silver/sales.sql (the streamed path counts from its tally instead)
     columns: { // in the bit order of meta.run_sales_image._parse_flags
       sls_cust_id: 'customer_id',
       sls_order_dt: 'order_date',
