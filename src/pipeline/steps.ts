@@ -42,6 +42,12 @@ const LOCK_NAMESPACE = 727_100;
 export interface StepResult {
   rows: number;
   ms: number;
+  /**
+   * How a step with two paths filled its table (the order lines' silver step, the facts): 'stream'
+   * (an empty table, from a second connection) or 'upsert'. In the job's result and its log line,
+   * so that an operator sees a first load that took the slower path (no free pooled connection).
+   */
+  path?: 'stream' | 'upsert';
 }
 
 async function runAsOf(pool: Pool, runId: number): Promise<string> {
@@ -155,7 +161,8 @@ export async function runSilverStep(
 ): Promise<StepResult> {
   const { expectationsDir } = opts;
   const asOf = await runAsOf(pool, runId);
-  return tracked(pool, workMem, runId, 'silver', entity, async (client) => {
+  let path: StepResult['path'];
+  const result = await tracked(pool, workMem, runId, 'silver', entity, async (client) => {
     await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, `silver.${entity}`]);
     await setRunContext(client, { runId, asOf });
     // A replay judges the run's silver rejects of this source again: the rules decide anew, and
@@ -182,6 +189,7 @@ export async function runSilverStep(
       await setRunFiles(reader, runId, source);
     };
     const load = entity === 'sales' ? await loadSales(pool, client, prepareReader) : undefined;
+    path = load?.path;
     const result = load ? load.result : await runScript(client, `silver/${entity}.sql`, `silver step ${entity}`);
     const spec = loadExpectations('silver', expectationsDir)[entity];
     if (spec) {
@@ -192,6 +200,7 @@ export async function runSilverStep(
     if (contract) await storeQuality(client, runId, await checkContractTypes(client, contract, { streamed: load?.streamed }));
     return Number(result?.rows_changed ?? 0);
   });
+  return path ? { ...result, path } : result;
 }
 
 type GoldSpecs = ReturnType<typeof loadExpectations>;
@@ -257,14 +266,16 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
     if (!(await builtSince(lead, runId, GOLD_DIMENSIONS_STEP, DIMENSION_INPUTS))) await buildDimensions(pool, lead, workMem, runId, asOf, specs);
     let facts = await builtSince(lead, runId, GOLD_FACTS_STEP, SILVER_ENTITIES);
     if (!facts) {
+      let path: StepResult['path'];
       facts = await tracked(pool, workMem, runId, 'gold', GOLD_FACTS_STEP, async (client) => {
         await setRunContext(client, { runId, asOf });
-        await loadFacts(pool, client, { runId, asOf }, (reader) => applyStepSettings(reader, workMem, 'gold'));
+        path = (await loadFacts(pool, client, { runId, asOf }, (reader) => applyStepSettings(reader, workMem, 'gold'))).path;
         for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
         await checkGold(client, runId, specs, factModels);
         const { rows } = await client.query<{ n: number }>('select coalesce(sum(lines), 0)::int as n from changed_days');
         return rows[0]?.n ?? 0;
       }, lead);
+      if (path) facts = { ...facts, path };
     }
     await inLanes(pool, lead, GOLD_AGGREGATES, (client, model) =>
       tracked(pool, workMem, runId, 'gold', model, async (c) => {

@@ -8,7 +8,7 @@ import { setRunContext } from '../../src/db/run-context';
 import { generate } from '../../src/generate/generator';
 import { loadSales } from '../../src/pipeline/sales-load';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
-import { applyStepSettings, setRunFiles } from '../../src/pipeline/steps';
+import { applyStepSettings, runSilverStep, setRunFiles } from '../../src/pipeline/steps';
 import { checkContractTypes } from '../../src/quality/contract-types';
 import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
@@ -61,6 +61,15 @@ async function snapshot(c: pg.ClientBase, types: Snapshot['types']): Promise<Sna
   return { sales, rejects, types, indexes };
 }
 
+/** The run's contract type counts as the silver step stored them. */
+async function storedTypeCounts(): Promise<Snapshot['types']> {
+  const { rows } = await t.rt.pool.query(
+    `select rule, rows_checked::int as n, rows_failed::int as f from meta.quality_results where run_id = $1 and rule like 'contract\\_type\\_sls%'`,
+    [runId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.rule.replace('contract_type_', ''), [r.n, r.f]]));
+}
+
 const typeCounts = (rs: Awaited<ReturnType<typeof checkContractTypes>>): Snapshot['types'] =>
   Object.fromEntries(rs.map((r) => [r.rule.replace('contract_type_', ''), [r.rowsChecked, r.rowsFailed]]));
 
@@ -92,14 +101,7 @@ beforeAll(async () => {
   const summary = await runPipeline(t.rt, { inputDir: input, asOf: AS_OF, workers: 1 });
   expect(summary.status, summary.message ?? '').toBe('succeeded');
   runId = summary.runId;
-  const stored = (
-    await t.rt.pool.query(
-      `select rule, rows_checked::int as n, rows_failed::int as f from meta.quality_results where run_id = $1 and rule like 'contract\\_type\\_sls%'`,
-      [runId],
-    )
-  ).rows;
-  const pool = t.rt.pool as unknown as pg.ClientBase;
-  expected = await snapshot(pool, Object.fromEntries(stored.map((r) => [r.rule.replace('contract_type_', ''), [r.n, r.f]])));
+  expected = await snapshot(t.rt.pool as unknown as pg.ClientBase, await storedTypeCounts());
 });
 afterAll(async () => t?.cleanup());
 
@@ -137,5 +139,17 @@ describe('loading the order lines of a first load into silver', () => {
     // The pool lends working connections afterwards (the reader was closed, not pooled mid-COPY).
     await expectPoolUsable(t.rt.pool);
     expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
+  });
+
+  // Last: it commits. The step itself, run again on the run's lines, says which path it took.
+  it('the silver step reports its path: upsert into a table with rows, stream into an empty one, with the same warehouse', async () => {
+    const pool = t.rt.pool as unknown as pg.ClientBase;
+    const again = await runSilverStep(t.rt.pool, DEFAULTS.stepWorkMem, runId, 'sales', SOURCE);
+    expect(again.path).toBe('upsert');
+    await t.rt.pool.query('truncate silver.sales');
+    const first = await runSilverStep(t.rt.pool, DEFAULTS.stepWorkMem, runId, 'sales', SOURCE);
+    expect(first.path).toBe('stream');
+    expect(first.rows).toBe(expected.sales.n);
+    expect(await snapshot(pool, await storedTypeCounts())).toEqual(expected);
   });
 });
