@@ -1,7 +1,7 @@
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { dimensionsAreReady, goldIsReady, readRunReadiness, silverIsReady } from '../src/pipeline/readiness';
-import { markRunResumed } from '../src/pipeline/finish-run';
+import { failedByChild, markRunResumed } from '../src/pipeline/finish-run';
 import { GoldPayload, SilverPayload } from '../src/queue/payloads';
 import type { Runtime } from '../src/runtime';
 
@@ -12,6 +12,7 @@ import type { Runtime } from '../src/runtime';
  * operator who fixes the cause and retries the failed job in Bull Board sees the run finish.
  * Readiness comes from the ledger and meta.steps, so a parent is retried only when every sibling
  * is done; when two siblings finish at once, only one retry wins (the other finds it not failed).
+ * A parent that failed for its own reason is left to the operator.
  */
 export function createParentResumer(rt: Runtime, connection: Redis): { resume(job: Job): Promise<void>; close(): Promise<void> } {
   const queues = new Map<string, Queue>();
@@ -31,6 +32,10 @@ export function createParentResumer(rt: Runtime, connection: Redis): { resume(jo
       if (!parentRef.id) return;
       const parent = await Job.fromId(queueFor(queueName), parentRef.id);
       if (!parent || (await parent.getState()) !== 'failed') return;
+      // Only a parent that its child failed: one that failed on its own (a silver step's bad
+      // expectations file, say) may have done so after this child completed, and retrying it
+      // would mark its failed run running again for nothing.
+      if (!failedByChild(parent.failedReason)) return;
       const readiness = await readRunReadiness(rt.pool, Number((parent.data as { runId?: unknown }).runId));
       const silver = SilverPayload.safeParse(parent.data);
       const gold = GoldPayload.safeParse(parent.data);

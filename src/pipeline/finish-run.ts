@@ -30,6 +30,11 @@ export async function finishRun(pool: Pool, runId: number): Promise<void> {
  */
 const PROPAGATED = /(^|failed: )child \S+ failed$/;
 
+/** True when a job's failedReason says a child failed it (failParentOnFailure), not its own work. */
+export function failedByChild(reason: string | undefined): boolean {
+  return reason !== undefined && PROPAGATED.test(reason);
+}
+
 /** Marks a run failed (a job failed for good); the first root cause stays. */
 export async function failRun(pool: Pool, runId: number, message: string): Promise<void> {
   const text = redact(message);

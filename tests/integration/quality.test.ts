@@ -1,7 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Job, Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
+import { createRedis } from '../../src/queue/connection';
+import { createParentResumer } from '../../workers/resume-parent';
 import type { RunSummary } from '../../src/pipeline/summary';
 import { openRuntime } from '../../src/runtime';
 import { runCli } from '../helpers/processes';
@@ -149,6 +152,26 @@ describe('expectations', () => {
     const s = await runWith(`      - { rule: not_null, column: "last_name; drop table x", action: fail }\n`, [row(701, 'A')]);
     expect(s.status).toBe('failed');
     expect(s.message).toMatch(/invalid expectations .*silver\.yml: models\.customers\.expectations\.0\.column/);
+    // The silver job failed on its own, after its bronze child completed. The child's 'completed'
+    // handler (workers/resume-parent.ts) may look at the parent only then: it must not retry it
+    // and mark the failed run running (which made this test flaky under load).
+    const redis = createRedis(t.config.redisUrl);
+    const bronze = new Queue('bronze', { connection: redis, prefix: t.config.queuePrefix });
+    const resumer = createParentResumer(t.rt, redis);
+    try {
+      const child = (await bronze.getCompleted()).find((j) => (j.data as { runId?: number }).runId === s.runId);
+      expect(child?.parent?.id).toBeDefined();
+      await resumer.resume(child!);
+      const silver = new Queue('silver', { connection: redis, prefix: t.config.queuePrefix });
+      expect(await (await Job.fromId(silver, child!.parent!.id!))!.getState()).toBe('failed');
+      await silver.close();
+    } finally {
+      await resumer.close();
+      await bronze.close();
+      redis.disconnect();
+    }
+    const run = (await t.rt.pool.query('select status from meta.runs where run_id = $1', [s.runId])).rows[0];
+    expect(run.status).toBe('failed');
   });
 
   it('metalayer freshness says which source is late, and since when', async () => {
