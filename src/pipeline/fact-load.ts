@@ -7,6 +7,8 @@ import { streamIntoEmptyTable } from './stream-load';
 export interface FactLoad {
   /** 'stream': an empty fact table loaded by COPY from a second connection; 'upsert': sql/gold/fact_sales.sql. */
   path: 'stream' | 'upsert';
+  /** On the stream path, the rows the stream wrote (the fact table held none before). */
+  streamedRows?: number;
 }
 
 /**
@@ -29,8 +31,9 @@ export async function loadFacts(
 ): Promise<FactLoad> {
   const changes = await runScript(client, 'gold/fact_changes.sql', 'gold model fact_sales');
   const stream = opts.stream !== false && changes?.facts_before === false && freeConnections(pool) > 0;
+  let streamedRows: number | undefined;
   if (stream) {
-    await streamIntoEmptyTable(pool, client, {
+    streamedRows = await streamIntoEmptyTable(pool, client, {
       table: { schema: 'gold', name: 'fact_sales' },
       query: 'select * from meta.run_fact_image', // in gold.fact_sales column order
       prepare: async (reader) => {
@@ -44,5 +47,5 @@ export async function loadFacts(
     await runScript(client, 'gold/fact_sales.sql', 'gold model fact_sales');
   }
   await runScript(client, 'gold/fact_late_customers.sql', 'gold model fact_sales');
-  return { path: stream ? 'stream' : 'upsert' };
+  return stream ? { path: 'stream', streamedRows } : { path: 'upsert' };
 }

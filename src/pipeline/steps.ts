@@ -7,7 +7,7 @@ import { StepError } from '../errors/step-error';
 import { loadExpectations } from '../quality/expectations';
 import { DIMENSION_INPUTS, SILVER_ENTITIES, sourceByName } from '../contracts/retail';
 import { checkContractTypes } from '../quality/contract-types';
-import { checkModel } from '../quality/runner';
+import { checkModel, type CheckOptions } from '../quality/runner';
 import { storeQuality } from '../quality/store';
 import { loadFacts } from './fact-load';
 import { loadSales } from './sales-load';
@@ -206,9 +206,9 @@ export async function runSilverStep(
 type GoldSpecs = ReturnType<typeof loadExpectations>;
 
 /** Checks the expectations of the given gold models (those that have any) and stores the results. */
-async function checkGold(client: pg.PoolClient, runId: number, specs: GoldSpecs, models: readonly string[]): Promise<void> {
+async function checkGold(client: pg.PoolClient, runId: number, specs: GoldSpecs, models: readonly string[], opts?: CheckOptions): Promise<void> {
   for (const [model, spec] of Object.entries(specs).filter(([m]) => models.includes(m))) {
-    const { results, score } = await checkModel(client, 'gold', model, spec);
+    const { results, score } = await checkModel(client, 'gold', model, spec, opts);
     await storeQuality(client, runId, [...results, score]);
   }
 }
@@ -269,11 +269,15 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
       let path: StepResult['path'];
       facts = await tracked(pool, workMem, runId, 'gold', GOLD_FACTS_STEP, async (client) => {
         await setRunContext(client, { runId, asOf });
-        path = (await loadFacts(pool, client, { runId, asOf }, (reader) => applyStepSettings(reader, workMem, 'gold'))).path;
+        const load = await loadFacts(pool, client, { runId, asOf }, (reader) => applyStepSettings(reader, workMem, 'gold'));
+        path = load.path;
         for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
-        await checkGold(client, runId, specs, factModels);
+        // The run's order lines in silver (fact_changes.sql counted them by day).
         const { rows } = await client.query<{ n: number }>('select coalesce(sum(lines), 0)::int as n from changed_days');
-        return rows[0]?.n ?? 0;
+        const silverRows = rows[0]?.n ?? 0;
+        const streamed = load.streamedRows === undefined ? undefined : { model: 'fact_sales', from: 'sales', loaded: load.streamedRows, silverRows };
+        await checkGold(client, runId, specs, factModels, { streamed });
+        return silverRows;
       }, lead);
       if (path) facts = { ...facts, path };
     }

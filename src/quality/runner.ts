@@ -38,6 +38,7 @@ export async function checkModel(
   layer: 'silver' | 'gold',
   model: string,
   spec: LayerExpectations[string],
+  opts: CheckOptions = {},
 ): Promise<{ results: RuleResult[]; score: ModelScore }> {
   const table = qualified(layer, model);
   const scope = spec.scope === 'run' ? 't._run_id = meta.ctx_run_id()' : 'true';
@@ -94,7 +95,9 @@ export async function checkModel(
     results.push(outcomeOf(layer, model, e, checked, failed, sample));
   }
   for (const e of spec.expectations) {
-    if (e.rule === 'conservation') results.push(layer === 'silver' ? await checkConservation(client, model, e) : await checkGoldConservation(client, model, e));
+    if (e.rule !== 'conservation') continue;
+    const proven = layer === 'gold' ? conservedByStream(model, e, opts.streamed) : undefined;
+    results.push(proven ?? (layer === 'silver' ? await checkConservation(client, model, e) : await checkGoldConservation(client, model, e)));
   }
 
   for (const [i, e] of rowRules.entries()) {
@@ -133,6 +136,28 @@ function sourceOf(entity: string): string {
   const s = RETAIL_SOURCES.find((x) => x.entity === entity);
   if (!s) throw new ExpectationError(`no source feeds silver.${entity}`, []);
   return s.name;
+}
+
+/** What a step's load tells the checks about the rows it wrote. */
+export interface CheckOptions {
+  /**
+   * A gold model that was empty and was filled by one stream from the run's rows of silver `from`
+   * (src/pipeline/fact-load.ts): `loaded` rows written, `silverRows` rows of the run in silver.
+   */
+  streamed?: { model: string; from: string; loaded: number; silverRows: number };
+}
+
+/**
+ * The conservation rule of a streamed model, proven by counting: every streamed row carries the key
+ * of a silver row of the run (the stream's view reads silver by the run), silver's key is unique
+ * and so is the model's (its primary key was built after the stream), so as many rows written as
+ * the run has in silver means every one of them arrived — without the anti-join of the full check
+ * (8.9 s on 7.5 M facts). Undefined when the counts differ or the rule is about another load: the
+ * full check then runs and names the lost keys.
+ */
+function conservedByStream(model: string, e: Extract<Expectation, { rule: 'conservation' }>, streamed: CheckOptions['streamed']): RuleResult | undefined {
+  if (!streamed || streamed.model !== model || streamed.from !== e.from || streamed.loaded !== streamed.silverRows) return undefined;
+  return outcomeOf('gold', model, e, streamed.silverRows, 0, []);
 }
 
 /** Every silver row of `from` changed by the run has a row in the gold model with the same key. */

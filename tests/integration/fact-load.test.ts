@@ -7,6 +7,9 @@ import { generate } from '../../src/generate/generator';
 import { loadFacts } from '../../src/pipeline/fact-load';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { applyStepSettings } from '../../src/pipeline/steps';
+import { loadExpectations } from '../../src/quality/expectations';
+import { checkModel } from '../../src/quality/runner';
+import { ExpectationError } from '../../src/errors/expectation-error';
 import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
@@ -60,6 +63,31 @@ describe('loading the facts of a first load', () => {
     expect(upserted.indexes).toEqual(indexes);
     // Nothing committed: the warehouse is as the pipeline left it.
     expect(await factsDigest(t.rt.pool as unknown as pg.ClientBase)).toEqual(expected);
+  });
+
+  it('the stream proves conservation by its count; a count that does not add up runs the full check, which names the lost line', async () => {
+    const spec = loadExpectations('gold').fact_sales!;
+    expect(spec.expectations.some((e) => e.rule === 'conservation')).toBe(true);
+    const seen = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
+      await setRunContext(c, { runId, asOf: AS_OF });
+      await c.query('truncate gold.fact_sales');
+      const load = await loadFacts(t.rt.pool, c, { runId, asOf: AS_OF }, (r) => applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold'));
+      const silverRows = (await c.query<{ n: number }>('select count(*)::int as n from silver.sales where _run_id = $1', [runId])).rows[0]!.n;
+      const streamed = { model: 'fact_sales', from: 'sales', loaded: load.streamedRows!, silverRows };
+      const proven = await checkModel(c, 'gold', 'fact_sales', spec, { streamed });
+      // One fact lost after the stream, and a count that says so: the anti-join runs and finds it.
+      const lost = (await c.query(`delete from gold.fact_sales where ctid = (select min(ctid) from gold.fact_sales) returning order_number, product_number`)).rows[0];
+      const failed = await checkModel(c, 'gold', 'fact_sales', spec, { streamed: { ...streamed, loaded: silverRows - 1 } }).catch((err: unknown) => err);
+      return { load, silverRows, proven, lost, failed };
+    });
+    expect(seen.load.path).toBe('stream');
+    expect(seen.load.streamedRows).toBe(expected.n);
+    expect(seen.silverRows).toBe(expected.n);
+    expect(seen.proven.results.find((r) => r.rule === 'conservation')).toMatchObject({ rowsChecked: expected.n, rowsFailed: 0, outcome: 'passed' });
+    expect(seen.failed).toBeInstanceOf(ExpectationError);
+    const conservation = ((seen.failed as ExpectationError).results as { rule?: string }[]).find((r) => r.rule === 'conservation');
+    expect(conservation).toMatchObject({ rowsChecked: expected.n, rowsFailed: 1, outcome: 'failed', sampleKeys: [seen.lost] });
   });
 
   it('a stream that fails midway fails the step, and its transaction rolls back with nothing left behind', async () => {
