@@ -1,15 +1,13 @@
 import { RETAIL_SOURCES } from '../src/contracts/retail';
 import { ConfigError } from '../src/errors/config-error';
 import { StepError } from '../src/errors/step-error';
-import { biggerSilverNotStarted, bronzeStillLoading, notReadyMessage, readRunReadiness, referencedSilverNotDone, runIsRunning, silverIsReady } from '../src/pipeline/readiness';
+import { biggerSilverNotStarted, notReadyMessage, readRunReadiness, referencedSilverNotDone, runIsRunning, silverIsReady } from '../src/pipeline/readiness';
 import { layerReferences, loadExpectations } from '../src/quality/expectations';
 import { runSilverStep, type StepResult } from '../src/pipeline/steps';
 import { SilverPayload } from '../src/queue/payloads';
 import { DeferJob } from './defer-job';
 import type { JobKind } from './job-kind';
 
-/** How long a silver job waits before it looks again at the run's bronze. */
-const BRONZE_WAIT_MS = 500;
 /** How long a silver job waits for a bigger one of its run to start (a moment: it is queued first). */
 const BIGGER_FIRST_WAIT_MS = 100;
 
@@ -22,12 +20,6 @@ export const silverJob: JobKind<typeof SilverPayload, StepResult & { source: str
     if (!source) throw new ConfigError(`no source feeds silver entity ${p.entity}`);
     const readiness = await readRunReadiness(rt.pool, p.runId);
     if (!silverIsReady(readiness, p.entity)) throw new StepError(notReadyMessage(p.runId, `silver ${p.entity}`, readiness));
-    // Bronze first: while chunks of the run's other sources still load, this step waits. Silver
-    // beside bronze would slow both on the database's cores and win nothing for the run (gold
-    // waits for every source anyway); a failed run stops the waiting.
-    if (bronzeStillLoading(readiness) && (await runIsRunning(rt.pool, p.runId))) {
-      throw new DeferJob(BRONZE_WAIT_MS, `silver ${p.entity} of run ${p.runId} waits for the run's bronze`);
-    }
     // What this step's expectations check its rows against is built first (see silverOrder).
     const references = layerReferences(loadExpectations('silver', rt.config.expectationsDir));
     const referenced = referencedSilverNotDone(readiness, p.entity, references);

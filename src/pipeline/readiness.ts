@@ -37,21 +37,18 @@ export function silverIsReady(r: RunReadiness, entity: string): boolean {
   return source !== undefined && (r.pendingChunks.get(source.name) ?? 0) === 0;
 }
 
-/** True while any source of the run has chunks not yet loaded. */
-export function bronzeStillLoading(r: RunReadiness): boolean {
-  return [...r.pendingChunks.values()].some((n) => n > 0);
-}
-
 /**
  * A silver entity of the run that is bigger than `entity` (more chunks; the order of the flow's
- * priorities) and whose step has not started, if any. Silver steps start biggest first: the
- * queue's priorities alone leave a race at the end of bronze, when a small step waiting for bronze
- * looks again a moment before the biggest step's job is released.
+ * priorities), whose chunks are all loaded and whose step has not started, if any. Silver steps
+ * start biggest first among those ready: the queue's priorities alone leave a race when a small
+ * step looks again a moment before the bigger step's job is released. A bigger step whose bronze
+ * still loads holds nobody back: the small sources load first (bronzePriorities in
+ * src/queue/flow.ts), and their steps and the gold dimensions run beside the big source's bronze.
  */
 export function biggerSilverNotStarted(r: RunReadiness, entity: string, references?: SilverReferences): string | undefined {
   for (const e of runSilverOrder(r, references)) {
     if (e.entity === entity) return undefined;
-    if (!r.silverStarted.has(e.entity)) return e.entity;
+    if (!r.silverStarted.has(e.entity) && silverIsReady(r, e.entity)) return e.entity;
   }
   return undefined;
 }

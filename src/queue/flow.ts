@@ -24,6 +24,7 @@ export function buildFlow(plan: FlowPlan, opts: JobsOptions): FlowJob {
   const { runId } = plan;
   const ref: RunRef = { runId, runKey: plan.runKey };
   const priority = silverPriorities(plan.entities, plan.references);
+  const bronzePriority = bronzePriorities(plan.entities);
   const silverJob = ({ entity, chunks }: FlowPlan['entities'][number]): FlowJob => ({
     name: `silver-${entity}`,
     queueName: 'silver',
@@ -33,7 +34,7 @@ export function buildFlow(plan: FlowPlan, opts: JobsOptions): FlowJob {
       name: 'bronze',
       queueName: 'bronze',
       data: { runId, fileId: c.fileId, chunkIndex: c.chunkIndex } satisfies BronzePayload,
-      opts: { ...child, jobId: jobIds.bronze(ref, c.fileId, c.chunkIndex) },
+      opts: { ...child, jobId: jobIds.bronze(ref, c.fileId, c.chunkIndex), priority: bronzePriority.get(entity)! },
     })),
   });
   const dimensionInputs = plan.entities.filter((e) => DIMENSION_INPUTS.includes(e.entity));
@@ -67,6 +68,21 @@ export function buildFlow(plan: FlowPlan, opts: JobsOptions): FlowJob {
  */
 export function silverPriorities(entities: { entity: string; chunks: unknown[] }[], references?: SilverReferences): Map<string, number> {
   return new Map(silverOrder(entities.map((e) => ({ entity: e.entity, chunks: e.chunks.length })), references).map((e, i) => [e.entity, i + 1]));
+}
+
+/**
+ * Bronze chunks of a run load smallest source first (BullMQ priority 1 is taken first; a source's
+ * chunks in file order). Bronze ends when its last chunk does whatever the order, and the biggest
+ * source's silver step cannot start before that anyway; loaded first, the small sources' silver
+ * steps (the customers, their ERP attributes and locations, which the gold dimensions wait for)
+ * and the dimensions run beside the biggest source's bronze and silver instead of after them.
+ * Measured at seed scale with two workers: with the order lines' chunks first, every silver step
+ * waited for the last chunk (18 s), the dimensions ended at 109 s and the run at 191 s; loaded
+ * last, the facts started at 82 s and the run ended at 156 s (baselines 22.4 s and 21.0 s).
+ */
+export function bronzePriorities(entities: { entity: string; chunks: unknown[] }[]): Map<string, number> {
+  const bySize = biggestFirst(entities.map((e) => ({ entity: e.entity, chunks: e.chunks.length }))).reverse();
+  return new Map(bySize.map((e, i) => [e.entity, i + 1]));
 }
 
 /**

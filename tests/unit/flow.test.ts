@@ -23,6 +23,17 @@ describe('a run flow', () => {
     expect(DIMENSION_INPUTS).not.toContain('sales');
   });
 
+  it('loads the bronze chunks of the smallest sources first, so that their silver steps and the dimensions run beside the biggest source', () => {
+    const flow = buildFlow(plan, {});
+    const silver = [...flow.children!, ...flow.children!.flatMap((c) => c.children ?? [])].filter((c) => c.queueName === 'silver');
+    const bronze = silver.flatMap((s) => s.children!.map((b) => ({ entity: s.data.entity as string, priority: b.opts!.priority! })));
+    expect(bronze).toHaveLength(9 + 3 + SILVER_ENTITIES.length - 2);
+    const order = [...new Set(bronze.sort((a, b) => a.priority - b.priority).map((b) => b.entity))];
+    expect(order.slice(-2)).toEqual(['customers', 'sales']);
+    // Every chunk of a source has its source's priority.
+    for (const s of silver) expect(new Set(s.children!.map((b) => b.opts!.priority)).size).toBe(1);
+  });
+
   it('gives the biggest silver step the first priority', () => {
     const flow = buildFlow(plan, {});
     const silver = [...flow.children!, ...flow.children!.flatMap((c) => c.children ?? [])].filter((c) => c.queueName === 'silver');
@@ -55,6 +66,9 @@ describe('a run flow', () => {
     expect(biggerSilverNotStarted(readiness([], []), 'products', references)).toBeUndefined();
     expect(biggerSilverNotStarted(readiness([], []), 'sales', references)).toBe('products');
     expect(biggerSilverNotStarted(readiness(['products'], []), 'customers', references)).toBe('sales');
+    // A bigger step whose chunks still load holds nobody back: the small sources load first.
+    const salesLoading = { ...readiness(['products'], []), pendingChunks: new Map([['crm_sales_details', 4]]) };
+    expect(biggerSilverNotStarted(salesLoading, 'customers', references)).toBeUndefined();
     // A cycle of references (a mistake in the expectations) must not make two steps wait for each other.
     const cycle = new Map([['sales', ['products']], ['products', ['sales']]]);
     const waits = ['sales', 'products'].filter((e) => referencedSilverNotDone(readiness([], []), e, cycle) !== undefined);
