@@ -9,8 +9,10 @@
  *   1. baseline: the same files, split into the same chunks, loaded by raw `psql \copy` into tables
  *      of bronze's column types (text), with the same parallelism as MetaLayer's bronze; R times,
  *      from a checkpoint each time (as MetaLayer's run), the median counts;
- *   2. MetaLayer: the full pipeline with N separate worker processes (one bronze job at a time each),
- *      for each N of --workers; then the next day's files (1 % changed customers, 1 % new order
+ *   2. MetaLayer's bronze alone: the same run served by N worker processes that take bronze jobs
+ *      only, timed to its last chunk; bronze ÷ baseline compares this with the baseline;
+ *   3. MetaLayer: the full pipeline with N separate worker processes (one job per queue at a time
+ *      each), for each N of --workers; then the next day's files (1 % changed customers, 1 % new order
  *      lines) on the warehouse just built, as a share of the full run.
  * Prints rows, seconds and rows/s per layer, bronze ÷ baseline, peak RSS per worker process,
  * queue overhead, machine facts; writes them to bench/results/<timestamp>.json.
@@ -20,6 +22,8 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { RETAIL_SOURCES } from '../src/contracts/retail';
 import { mapHeader } from '../src/contracts/header';
@@ -28,6 +32,7 @@ import { generate } from '../src/generate/generator';
 import { planFile } from '../src/ingest/file-plan';
 import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
+import { QUEUES } from '../src/queue/names';
 import { writeIncrementalDay } from './incremental-day';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -133,9 +138,10 @@ function customersOf(dir: string): number {
   return JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')).customers as number;
 }
 
-function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerProc> {
+function startWorker(env: NodeJS.ProcessEnv, queues?: string): Promise<WorkerProc> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), 'worker', '--concurrency', '1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = ['worker', '--concurrency', '1', ...(queues ? ['--queues', queues] : [])];
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     let started = false;
     const exited = new Promise<number | null>((r) =>
@@ -144,10 +150,17 @@ function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerProc> {
         r(code);
       }),
     );
+    // The worker logs 'worker started' at level info; a worker that never says so fails the bench.
+    const timer = setTimeout(() => {
+      if (started) return;
+      child.kill('SIGKILL');
+      reject(new Error(`a worker did not start within 60 s (LOG_LEVEL must be info or lower):\n${log.slice(-2000)}`));
+    }, 60_000);
     child.stderr!.on('data', (d) => {
       log += d;
       if (!started && log.includes('worker started')) {
         started = true;
+        clearTimeout(timer);
         resolve({ child, peakRssMb: 0, exited });
       }
     });
@@ -169,6 +182,67 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`metalayer ${args[0]} exited ${code}: ${err.slice(-2000)}`))));
   });
+}
+
+/**
+ * MetaLayer's bronze on its own: the same run, served by worker processes that take bronze jobs
+ * only, timed until the run's last chunk is loaded (as run_layers_summary.sql times bronze). In
+ * the full run the small sources' silver steps start beside the order lines' bronze (src/queue/
+ * flow.ts, bronzePriorities), so bronze there shares the cores and is no measure of bronze.
+ * The run's silver and gold jobs are left in queues of their own prefix and removed.
+ */
+async function bronzeAlone(dir: string, workers: number) {
+  const db = `metalayer_bench_w${workers}`;
+  const url = await resetDatabase(db);
+  const prefix = `{mlbench-bronze-${workers}-${Date.now()}}`;
+  // LOG_LEVEL info: startWorker waits for the worker's 'worker started' line.
+  const env = { ...process.env, DATABASE_URL: url, METALAYER_PREFIX: prefix, LOG_LEVEL: 'info', METALAYER_METRICS_PORT: '0' };
+  await cli(['migrate'], env);
+  await checkpoint(url);  // as before each baseline load
+  const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env, 'bronze')));
+  const run = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), 'run', '--input', dir, '--as-of', AS_OF, '--json'], { env: { ...env, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ run_id: number | null; pending: number; chunks: number }>(
+        `select r.run_id, count(c.*) filter (where c.status = 'pending')::int as pending, count(c.*)::int as chunks
+           from (select max(run_id) as run_id from meta.runs) r
+           left join meta.run_files rf on rf.run_id = r.run_id and rf.role = 'load'
+           left join meta.chunks c on c.file_id = rf.file_id
+          group by r.run_id`,
+      ).catch(() => ({ rows: [] as { run_id: number | null; pending: number; chunks: number }[] })); // meta not there yet
+      const r = rows[0];
+      if (r?.run_id && r.chunks > 0 && r.pending === 0) {
+        const layers = await client.query<{ layer: string; rows: string; ms: number }>(readFileSync(path.join(ROOT, 'sql/queries/run_layers_summary.sql'), 'utf8'), [r.run_id]);
+        const bronze = layers.rows.find((l) => l.layer === 'bronze')!;
+        const seconds = bronze.ms / 1000;
+        return { rows: Number(bronze.rows), seconds, rowsPerSecond: Number(bronze.rows) / seconds };
+      }
+      if (run.exitCode !== null) throw new Error(`the bronze-only run exited ${run.exitCode} before its chunks were loaded`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await client.end();
+    run.kill('SIGTERM');
+    for (const p of procs) p.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.exited));
+    await obliterate(prefix);
+  }
+}
+
+/** Removes every queue of a prefix (the bronze-only run's leftover silver and gold jobs). */
+async function obliterate(prefix: string): Promise<void> {
+  const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+  try {
+    for (const name of QUEUES) {
+      const q = new Queue(name, { connection, prefix });
+      await q.obliterate({ force: true });
+      await q.close();
+    }
+  } finally {
+    connection.disconnect();
+  }
 }
 
 async function metalayer(dir: string, workers: number) {
@@ -250,11 +324,16 @@ async function main(): Promise<void> {
       `baseline psql \\copy, ${n} at a time: ${base.rows.toLocaleString()} rows in ${base.seconds.toFixed(2)} s (${Math.round(base.rowsPerSecond).toLocaleString()} rows/s; ` +
         `median of ${base.repeats.map((t) => t.toFixed(2)).join(', ')} s)`,
     );
+    const bronze = await bronzeAlone(dir, n);
+    const ratio = bronze.rowsPerSecond / base.rowsPerSecond;
+    console.log(
+      `metalayer bronze alone, ${n} worker process(es): ${bronze.rows.toLocaleString()} rows in ${bronze.seconds.toFixed(2)} s ` +
+        `(${Math.round(bronze.rowsPerSecond).toLocaleString()} rows/s, ${ratio.toFixed(2)} × baseline)`,
+    );
     const ml = await metalayer(dir, n);
-    const ratio = ml.layers.bronze.rowsPerSecond / base.rowsPerSecond;
     console.log(
       `metalayer, ${n} worker process(es): ${ml.status}, wall ${ml.wallSeconds.toFixed(1)} s; ` +
-        `bronze ${ml.layers.bronze.seconds.toFixed(2)} s (${Math.round(ml.layers.bronze.rowsPerSecond).toLocaleString()} rows/s, ${ratio.toFixed(2)} × baseline), ` +
+        `bronze ${ml.layers.bronze.seconds.toFixed(2)} s (beside the small sources' silver steps), ` +
         `silver ${ml.layers.silver.seconds.toFixed(1)} s, gold ${ml.layers.gold.seconds.toFixed(1)} s; peak RSS ${ml.peakRssMb.join(', ')} MB; ` +
         `queue overhead ${ml.queueOverheadSeconds.toFixed(1)} s`,
     );
@@ -264,7 +343,7 @@ async function main(): Promise<void> {
         `${inc.status}, ${inc.wallSeconds.toFixed(1)} s = ${(inc.shareOfFullRun * 100).toFixed(1)} % of the full run ` +
         `(bronze ${inc.layers.bronze.toFixed(1)} s, silver ${inc.layers.silver.toFixed(1)} s, gold ${inc.layers.gold.toFixed(1)} s)`,
     );
-    results.push({ workers: n, baseline: base, metalayer: ml, bronzeRatio: ratio });
+    results.push({ workers: n, baseline: base, bronzeAlone: bronze, metalayer: ml, bronzeRatio: ratio });
   }
   const out = {
     at: new Date().toISOString(),
