@@ -89,7 +89,9 @@ describe('faults', () => {
     await Promise.all(ws.map((w) => w.waitForLog(/worker started/)));
     const { runId } = await startRun(t.rt, { inputDir: input, asOf: '2025-06-30' });
     let terminated = 0;
-    for (let round = 0; round < 3; round++) {
+    // Until three backends were terminated: one found active may end before it is signalled
+    // (pg_terminate_backend then returns false), so a fixed number of rounds is not enough.
+    for (let round = 0; round < 10 && terminated < 3; round++) {
       const victims = await eventually(async () => {
         const b = await activeBackends(t, '%');
         return b.length > 0 ? b : undefined;
