@@ -45,10 +45,23 @@ async function failingRun(): Promise<{ runId: number; file: string; hidden: stri
   const dir = path.join(t.tmp, `day${dayNo}`);
   // Every day has new content (a different seed), so no file is skipped as already loaded.
   m = generate({ out: dir, customers: 120, seed: 100 + dayNo, asOf: '2025-06-30' });
-  const started = await startRun(t.rt, { inputDir: dir, asOf: '2025-06-30' });
-  const file = started.files.find((f) => f.source === 'erp_loc_a101')!.path;
+  // The bronze queue is paused while the file is hidden: the small sources load first
+  // (src/queue/flow.ts, bronzePriorities), so the worker could otherwise load it before it is gone.
+  const redis = createRedis(t.config.redisUrl);
+  const bronze = new Queue('bronze', { connection: redis, prefix: t.config.queuePrefix });
+  await bronze.pause();
+  let started: Awaited<ReturnType<typeof startRun>>;
   const hidden = path.join(dir, '.moved-away.csv');
-  renameSync(file, hidden);
+  let file: string;
+  try {
+    started = await startRun(t.rt, { inputDir: dir, asOf: '2025-06-30' });
+    file = started.files.find((f) => f.source === 'erp_loc_a101')!.path;
+    renameSync(file, hidden);
+  } finally {
+    await bronze.resume();
+    await bronze.close();
+    redis.disconnect();
+  }
   expect(await waitForRunStatus(t.rt.pool, started.runId, { timeoutMs: 60_000 })).toBe('finished');
   return { runId: started.runId, file, hidden };
 }
