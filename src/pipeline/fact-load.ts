@@ -7,8 +7,11 @@ import { streamIntoEmptyTable } from './stream-load';
 export interface FactLoad {
   /** 'stream': an empty fact table loaded by COPY from a second connection; 'upsert': sql/gold/fact_sales.sql. */
   path: 'stream' | 'upsert';
-  /** On the stream path, the rows the stream wrote (the fact table held none before). */
-  streamedRows?: number;
+  /**
+   * On the stream path: the model the stream filled (empty before), the silver table its view
+   * reads by the run, and the rows it wrote (what the conservation rule can be proven by).
+   */
+  streamed?: { model: 'fact_sales'; from: 'sales'; loaded: number };
 }
 
 /**
@@ -31,9 +34,9 @@ export async function loadFacts(
 ): Promise<FactLoad> {
   const changes = await runScript(client, 'gold/fact_changes.sql', 'gold model fact_sales');
   const stream = opts.stream !== false && changes?.facts_before === false && freeConnections(pool) > 0;
-  let streamedRows: number | undefined;
+  let loaded: number | undefined;
   if (stream) {
-    streamedRows = await streamIntoEmptyTable(pool, client, {
+    loaded = await streamIntoEmptyTable(pool, client, {
       table: { schema: 'gold', name: 'fact_sales' },
       query: 'select * from meta.run_fact_image', // in gold.fact_sales column order
       prepare: async (reader) => {
@@ -47,5 +50,5 @@ export async function loadFacts(
     await runScript(client, 'gold/fact_sales.sql', 'gold model fact_sales');
   }
   await runScript(client, 'gold/fact_late_customers.sql', 'gold model fact_sales');
-  return stream ? { path: 'stream', streamedRows } : { path: 'upsert' };
+  return loaded === undefined ? { path: 'upsert' } : { path: 'stream', streamed: { model: 'fact_sales', from: 'sales', loaded } };
 }

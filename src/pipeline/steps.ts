@@ -275,8 +275,7 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
         // The run's order lines in silver (fact_changes.sql counted them by day).
         const { rows } = await client.query<{ n: number }>('select coalesce(sum(lines), 0)::int as n from changed_days');
         const silverRows = rows[0]?.n ?? 0;
-        const streamed = load.streamedRows === undefined ? undefined : { model: 'fact_sales', from: 'sales', loaded: load.streamedRows, silverRows };
-        await checkGold(client, runId, specs, factModels, { streamed });
+        await checkGold(client, runId, specs, factModels, { streamed: load.streamed && { ...load.streamed, silverRows } });
         return silverRows;
       }, lead);
       if (path) facts = { ...facts, path };
