@@ -24,7 +24,16 @@ export function withDefaultUser(databaseUrl: string): string {
 
 export function createPool(databaseUrl: string, max = 4): pg.Pool {
   // The process id in application_name tells an operator (pg_stat_activity) which worker runs what.
-  const pool = new pg.Pool({ connectionString: withDefaultUser(databaseUrl), max, application_name: `metalayer/${process.pid}` });
+  // JIT off for every statement, not only inside the steps (applyStepSettings): the planner prices
+  // a query by its tables' sizes, so the small ones of a small day against a big warehouse (the
+  // end-of-run checks, the summary) cross jit_above_cost and spend most of their time compiling.
+  // Measured at seed scale after a 1 % day: bronze conservation 1.0 s with JIT, 0.14 s without.
+  const pool = new pg.Pool({
+    connectionString: withDefaultUser(databaseUrl),
+    max,
+    application_name: `metalayer/${process.pid}`,
+    options: '-c jit=off',
+  });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;
