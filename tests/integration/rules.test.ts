@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import type { RunSummary } from '../../src/pipeline/summary';
+import { loadSql } from '../../src/db/sql-files';
+import type { PoolClient } from '../../src/db/pool';
 import { expectProductSalesFromFacts } from '../helpers/expect-warehouse';
+import { inRolledBackTransaction } from '../helpers/pooled';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // Every silver rule and gold formula on hand-made rows (tests/fixtures/rules), run through the
@@ -288,6 +291,40 @@ describe('day 2 and 3: incremental runs', () => {
       /overlap in validity/,
     );
     expect(await one('select count(*)::int as n from gold.dim_customers where customer_id = 1')).toEqual({ n: 2 });
+  });
+
+  it('the end-of-run checks fail on a broken warehouse, and on a constraint switched off', async () => {
+    // Each case breaks the warehouse inside a transaction that is rolled back.
+    const check = (c: PoolClient, name: string) => c.query(loadSql(`queries/checks/${name}.sql`)).then((r) => r.rows[0] as { passed: boolean; detail: Record<string, unknown> });
+    const broken = (name: string, ...statements: string[]) =>
+      inRolledBackTransaction(t.rt.pool, async (c) => {
+        for (const s of statements) await c.query(s);
+        return check(c, name);
+      });
+    expect(await broken('scd2_customers')).toMatchObject({ passed: true, detail: { notExactlyOneCurrent: 0, overlappingPairs: 0, oneCurrentEnforced: true, noOverlapEnforced: true } });
+    // A customer whose only version was closed has no current version.
+    const single = (await one<{ id: number }>('select customer_id as id from gold.dim_customers group by customer_id having count(*) = 1 order by 1 limit 1')).id;
+    expect(await broken('scd2_customers', `update gold.dim_customers set is_current = false, valid_to = valid_from where customer_id = ${single}`)).toMatchObject({
+      passed: false,
+      detail: { notExactlyOneCurrent: 1 },
+    });
+    // The guards the check relies on, switched off: it says so, and still finds the overlap.
+    const cols = `customer_id, country, marital_status, gender, valid_from, valid_to, is_current, attr_hash`;
+    expect(
+      await broken(
+        'scd2_customers',
+        'alter table gold.dim_customers disable trigger dim_customers_no_overlap_insert',
+        `insert into gold.dim_customers (${cols}) values (1, 'x', 'n/a', 'n/a', '2024-07-01', '2024-07-05', false, 'h')`,
+      ),
+    ).toMatchObject({ passed: false, detail: { noOverlapEnforced: false, overlappingPairs: 1 } });
+    expect(await broken('scd2_customers', 'drop index gold.dim_customers_one_current')).toMatchObject({ passed: false, detail: { oneCurrentEnforced: false } });
+
+    expect(await broken('facts_have_dimensions')).toMatchObject({ passed: true, detail: { missingCustomerKey: 0, missingProductKey: 0, orderDateNotInDimDate: 0 } });
+    const fact = await one<{ o: string; p: string }>("select order_number as o, product_number as p from gold.fact_sales where customer_key is not null and product_key is not null and order_date_key is not null order by 1, 2 limit 1");
+    const where = `where order_number = '${fact.o}' and product_number = '${fact.p}'`;
+    expect(await broken('facts_have_dimensions', `update gold.fact_sales set customer_key = null ${where}`)).toMatchObject({ passed: false, detail: { missingCustomerKey: 1 } });
+    expect(await broken('facts_have_dimensions', `update gold.fact_sales set product_key = null ${where}`)).toMatchObject({ passed: false, detail: { missingProductKey: 1 } });
+    expect(await broken('facts_have_dimensions', `update gold.fact_sales set order_date_key = 19000101 ${where}`)).toMatchObject({ passed: false, detail: { orderDateNotInDimDate: 1 } });
   });
 
   it('running the same files again is a no-op and says so', async () => {
