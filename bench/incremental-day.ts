@@ -7,13 +7,19 @@ import { createInterface } from 'node:readline';
  * name and a newer create date, so silver takes them and gold versions them) and new order
  * lines amounting to 1 % of the existing ones, for existing customers and products.
  */
-export async function writeIncrementalDay(dataset: string, out: string, customers: number, asOf: string): Promise<{ customers: number; orderLines: number }> {
+export async function writeIncrementalDay(
+  dataset: string,
+  out: string,
+  customers: number,
+  asOf: string,
+  tag = '', // a later day's new order numbers and names (bench/day-timeline.sh: day 3 onwards)
+): Promise<{ customers: number; orderLines: number }> {
   mkdirSync(out, { recursive: true });
   const header = 'cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date,cst_email,cst_phone,cst_address,cst_city,cst_postal_code';
   const cust: string[] = [header];
   for (let i = 0; i < customers; i += 100) {
     const id = 11000 + i;
-    cust.push(`${id},AW${String(id).padStart(8, '0')},Changed,Customer${i},M,F,${asOf},c${id}@example.com,206.555.0100,1 Lake Drive,Seattle,98101`);
+    cust.push(`${id},AW${String(id).padStart(8, '0')},Changed${tag},Customer${i},M,F,${asOf},c${id}@example.com,206.555.0100,1 Lake Drive,Seattle,98101`);
   }
   writeFileSync(path.join(out, 'cust_info_day2.csv'), `${cust.join('\n')}\n`);
 
@@ -29,7 +35,7 @@ export async function writeIncrementalDay(dataset: string, out: string, customer
   const newLines = Math.floor((lines - 1) / 100);
   for (let k = 0; k < newLines; k++) {
     const customer = 11000 + ((k * 7919) % customers);
-    sales.push(`SD${k},${productList[k % productList.length]},${customer},${day},${day},${day},20,2,10`);
+    sales.push(`SD${tag}${k},${productList[k % productList.length]},${customer},${day},${day},${day},20,2,10`);
   }
   writeFileSync(path.join(out, 'sales_details_day2.csv'), `${sales.join('\n')}\n`);
   return { customers: cust.length - 1, orderLines: newLines };
