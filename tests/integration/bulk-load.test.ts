@@ -101,3 +101,45 @@ describe('meta.use_key_lookups', () => {
     }
   });
 });
+
+describe('meta.analyze_if_stale', () => {
+  it('analyses a table never analysed, then only once a tenth of it changed, this transaction included', async () => {
+    // Two sessions: one writes (and flushes its statistics at commit), the other asks.
+    const writer = await t.rt.pool.connect();
+    const asker = await t.rt.pool.connect();
+    const write = async (sql: string) => {
+      await writer.query('begin');
+      await writer.query(sql);
+      await writer.query('select pg_stat_force_next_flush()');
+      await writer.query('commit');
+    };
+    const ask = async () => {
+      await asker.query('select pg_stat_clear_snapshot()');
+      return (await asker.query(`select meta.analyze_if_stale('public.stale', 'a') as analysed, (select reltuples from pg_class where oid = 'public.stale'::regclass) as tuples`)).rows[0];
+    };
+    try {
+      await write('create table public.stale (a int, b int); insert into public.stale select g, g from generate_series(1, 1000) g');
+      expect(await ask()).toEqual({ analysed: true, tuples: 1000 });
+      expect(await ask()).toEqual({ analysed: false, tuples: 1000 });
+      await write('insert into public.stale select g, g from generate_series(1001, 1050) g'); // 5 %
+      expect(await ask()).toEqual({ analysed: false, tuples: 1000 });
+      await write('update public.stale set b = 0 where a <= 60'); // 11 % in all
+      expect(await ask()).toEqual({ analysed: true, tuples: 1050 });
+      // The asking transaction's own rows count before they are committed.
+      await asker.query('begin');
+      await asker.query('insert into public.stale select g, g from generate_series(2001, 2200) g');
+      expect(await ask()).toEqual({ analysed: true, tuples: 1250 });
+      await asker.query('rollback');
+      // A table emptied in the transaction (a first load) is analysed whatever its history.
+      await asker.query('begin');
+      await asker.query('truncate public.stale');
+      await asker.query('insert into public.stale values (1, 1)');
+      expect(await ask()).toEqual({ analysed: true, tuples: 1 });
+      await asker.query('rollback');
+    } finally {
+      writer.release();
+      asker.release();
+      await t.rt.pool.query('drop table if exists public.stale');
+    }
+  });
+});
