@@ -31,6 +31,10 @@ export function registerCommands(program: Command, setExit: SetExit): void {
       process.stdout.write(
         result.applied.length > 0 ? `applied ${result.applied.join(', ')}\n` : `up to date (${result.alreadyApplied} migrations)\n`,
       );
+      // A database made by someone else keeps its collation: correct, only slower (README, Performance).
+      if (result.collation !== 'C' && result.collation !== 'POSIX') {
+        process.stderr.write(`note: the database compares text under "${result.collation}"; key builds and sorts are faster under "C" (README: Performance)\n`);
+      }
     });
 
   program

@@ -95,7 +95,15 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   return withClient(pool, (client) => inTransaction(client, () => fn(client)));
 }
 
-/** Creates the database named in the URL when it does not exist, connecting to `postgres`. */
+/**
+ * Creates the database named in the URL when it does not exist, connecting to `postgres`, with
+ * text compared bytewise (LC_COLLATE "C"; character classes stay the server's). Keys like order
+ * numbers are compared in every index build, sort and lookup; under a libc locale each comparison
+ * is a strcoll() call without abbreviated keys. Measured at seed scale on the 7.5 M order lines:
+ * the silver primary key's build 9.4 s → 5.1 s, the facts' 8.2–8.4 s → 5.8–7.3 s. Equality is
+ * unchanged, and so is the order under C.UTF-8 (code points); under a language locale ORDER BY
+ * on text becomes code point order (uppercase before lowercase).
+ */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   databaseUrl = withDefaultUser(databaseUrl);
   const url = new URL(databaseUrl);
@@ -117,7 +125,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl.toString() });
   await admin.connect();
   try {
-    await admin.query(`create database ${quoteIdent(name)}`);
+    await admin.query(`create database ${quoteIdent(name)} template template0 encoding 'UTF8' lc_collate 'C'`);
   } catch (err) {
     // 42P04: another process created it first.
     if ((err as { code?: string }).code !== '42P04') throw err;

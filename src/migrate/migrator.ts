@@ -33,6 +33,8 @@ export function readMigrations(dir = path.join(SQL_ROOT, 'migrations')): Migrati
 export interface MigrateResult {
   applied: string[];
   alreadyApplied: number;
+  /** The database's LC_COLLATE: "C" when MetaLayer created it (ensureDatabase); why it matters there. */
+  collation: string;
 }
 
 /**
@@ -82,7 +84,8 @@ export async function migrate(databaseUrl: string): Promise<MigrateResult> {
       }
       applied.push(`${String(m.version).padStart(3, '0')}_${m.name}`);
     }
-    return { applied, alreadyApplied: migrations.length - applied.length };
+    const collation = (await client.query<{ c: string }>('select datcollate as c from pg_database where datname = current_database()')).rows[0]!.c;
+    return { applied, alreadyApplied: migrations.length - applied.length, collation };
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
     await client.end();

@@ -81,6 +81,23 @@ describe('metalayer CLI', () => {
     expect(ledger).toBe(readMigrations().length);
   });
 
+  it('creates a missing database with text compared bytewise, and notes the collation of one made elsewhere', async () => {
+    const collation = async () => (await t.rt.pool.query(`select datcollate as c from pg_database where datname = current_database()`)).rows[0].c;
+    expect(await collation()).toBe('C'); // createTestEnv migrated a database that did not exist
+    const other = `${new URL(t.databaseUrl).pathname.slice(1)}_other`;
+    const otherUrl = t.databaseUrl.replace(/[^/]+$/, other);
+    await t.rt.pool.query(`drop database if exists ${other}`);
+    await t.rt.pool.query(`create database ${other} template template0 lc_collate 'C.UTF-8'`);
+    try {
+      const r = await runCli({ ...t.env, DATABASE_URL: otherUrl }, ['migrate']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/note: the database compares text under "C\.UTF-8"; key builds and sorts are faster under "C"/);
+      expect((await cli(['migrate'])).stderr).not.toMatch(/note:/);
+    } finally {
+      await t.rt.pool.query(`drop database if exists ${other} with (force)`);
+    }
+  });
+
   it('refuses to run when an applied migration was edited', async () => {
     await t.rt.pool.query(`update meta.schema_migrations set checksum = 'edited' where version = 1`);
     const r = await cli(['migrate']);
