@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { writeIncrementalDay } from './incremental-day';
-import { cli, startWorker } from './processes';
+import { cli, obliterate, startWorker } from './processes';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
@@ -76,4 +76,5 @@ try {
   await db.end();
   for (const p of procs) p.child.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exited));
+  await obliterate(env.METALAYER_PREFIX);
 }

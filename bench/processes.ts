@@ -3,6 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QUEUES } from '../src/queue/names';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -60,3 +63,16 @@ export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
+/** Removes every queue of a prefix (what a bronze-only run leaves: its silver and gold jobs). */
+export async function obliterate(prefix: string): Promise<void> {
+  const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+  try {
+    for (const name of QUEUES) {
+      const q = new Queue(name, { connection, prefix });
+      await q.obliterate({ force: true });
+      await q.close();
+    }
+  } finally {
+    connection.disconnect();
+  }
+}

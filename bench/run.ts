@@ -22,8 +22,6 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { RETAIL_SOURCES } from '../src/contracts/retail';
 import { mapHeader } from '../src/contracts/header';
@@ -33,9 +31,8 @@ import { generate } from '../src/generate/generator';
 import { planFile } from '../src/ingest/file-plan';
 import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
-import { QUEUES } from '../src/queue/names';
 import { writeIncrementalDay } from './incremental-day';
-import { cli, peakRssMb, startWorker } from './processes';
+import { cli, obliterate, peakRssMb, startWorker } from './processes';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
@@ -181,19 +178,6 @@ async function bronzeAlone(dir: string, workers: number) {
   }
 }
 
-/** Removes every queue of a prefix (the bronze-only run's leftover silver and gold jobs). */
-async function obliterate(prefix: string): Promise<void> {
-  const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
-  try {
-    for (const name of QUEUES) {
-      const q = new Queue(name, { connection, prefix });
-      await q.obliterate({ force: true });
-      await q.close();
-    }
-  } finally {
-    connection.disconnect();
-  }
-}
 
 async function metalayer(dir: string, workers: number) {
   const db = `metalayer_bench_w${workers}`;

@@ -6,7 +6,6 @@ import { createRedis } from '../queue/connection';
 import { openRuntime } from '../runtime';
 import { startScheduler } from '../scheduler/scheduler';
 import { checkHealth } from '../server/health';
-import { startServer } from '../server/start-server';
 import { nonNegativeInt, positiveInt, type SetExit } from './arguments';
 import { resumeAndWait, type ResumeOptions } from './resume-and-wait';
 import { untilStopSignal } from './signals';
@@ -21,6 +20,8 @@ export function registerOperationsCommands(program: Command, setExit: SetExit): 
     .option('--host <addr>', 'address to listen on when a login is configured', '0.0.0.0')
     .action((o: { port?: number; host: string }) =>
       withRuntime(async (rt) => {
+        // Loaded here, not at the top: Express and Bull Board cost every other command 0.2 s of start-up.
+        const { startServer } = await import('../server/start-server');
         const server = await startServer(rt, { port: o.port ?? rt.config.serverPort, host: o.host });
         await untilStopSignal(rt.logger, 'server stopping');
         await server.close();
