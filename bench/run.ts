@@ -13,7 +13,7 @@
  *      only, timed to its last chunk; bronze ÷ baseline compares this with the baseline;
  *   3. MetaLayer: the full pipeline with N separate worker processes (one job per queue at a time
  *      each), for each N of --workers; then the next day's files (1 % changed customers, 1 % new order
- *      lines) on the warehouse just built, as a share of the full run.
+ *      lines) on the warehouse just built, from a checkpoint too, as a share of the full run.
  * Prints rows, seconds and rows/s per layer, bronze ÷ baseline, peak RSS per worker process,
  * queue overhead, machine facts; writes them to bench/results/<timestamp>.json.
  */
