@@ -1,11 +1,11 @@
 -- checks/facts_have_dimensions.sql
 -- Purpose: no fact row lacks its customer or product when the dimension has a match; facts whose
 -- source had no match are counted, not failed. Every order date is in dim_date.
--- Each part reads as little as it can (after a small day at seed scale: 1.7 s → 0.5 s alone): the facts without
--- a customer through their partial index (fact_sales_no_customer_idx); the counts in one parallel
--- scan, products matched against a hashed list of the few product numbers; the order dates as
--- the distinct keys of fact_sales_date_idx (a skip scan: one index probe per date, a few
--- thousand in all), each looked up in dim_date.
+-- Each part reads as little as it can (after a small day at seed scale: 1.7 s → 0.5 s alone):
+-- the facts without a customer through their partial index (fact_sales_no_customer_idx); the
+-- counts in one parallel scan, products matched against a hashed list of the few product
+-- numbers; the order dates as the distinct keys of fact_sales_date_idx (a skip scan: one index
+-- probe per date, a few thousand in all), each looked up in dim_date.
 -- Inputs: none. Output: one row (passed, detail).
 with recursive facts as (
   select count(*) as facts,
