@@ -29,6 +29,26 @@ select exists (select 1 from meta.gold_pending_rebuilds where model = 'customer_
 create temp table touched_customer_ids on commit drop as
 select distinct customer_id from meta.gold_pending_customers;
 analyze touched_customer_ids;
+
+-- A small batch's new totals, looked up by parallel workers: a CREATE TABLE AS may run in
+-- parallel where an INSERT … SELECT may not, and only a regular table (the pending customers,
+-- not the temp list, whose rows are the same: the gold lock keeps writers out) can be split
+-- among them. Seed scale, next day, 75 k customers: 2.1–3.7 s in one process, 1.5 s in three
+-- (the totals 1.2 s, their insert 0.3 s).
+analyze meta.gold_pending_customers;  -- just written by the facts transaction: its size, for the plan
+select set_config('min_parallel_table_scan_size', '0', true), set_config('parallel_setup_cost', '0', true);
+create temp table touched_customer_totals on commit drop as
+select f.customer_id, count(distinct f.order_number collate "C") as total_orders, sum(f.sales_amount) as total_sales,
+       sum(f.quantity) as total_quantity, count(distinct f.product_number collate "C") as total_products,
+       min(f.order_date) as first_order_date, max(f.order_date) as last_order_date
+  from gold.fact_sales f
+  join (select distinct customer_id from meta.gold_pending_customers) t on t.customer_id = f.customer_id
+ where not (select rebuild from customer_sales_rebuild)
+   and f.order_date is not null and f.customer_key is not null
+ group by f.customer_id;
+select set_config('min_parallel_table_scan_size', (select reset_val from pg_settings where name = 'min_parallel_table_scan_size'), true),
+       set_config('parallel_setup_cost', (select reset_val from pg_settings where name = 'parallel_setup_cost'), true);
+
 delete from meta.gold_pending_customers p using touched_customer_ids t where p.customer_id = t.customer_id;
 delete from meta.gold_pending_rebuilds where model = 'customer_sales';
 
@@ -51,10 +71,5 @@ delete from gold.customer_sales c using touched_customer_ids t
 
 insert into gold.customer_sales (customer_id, total_orders, total_sales, total_quantity, total_products,
                                  first_order_date, last_order_date)
-select f.customer_id, count(distinct f.order_number collate "C"), sum(f.sales_amount), sum(f.quantity),
-       count(distinct f.product_number collate "C"), min(f.order_date), max(f.order_date)
-  from gold.fact_sales f
-  join touched_customer_ids t on t.customer_id = f.customer_id
- where not (select rebuild from customer_sales_rebuild)
-   and f.order_date is not null and f.customer_key is not null
- group by f.customer_id;
+select customer_id, total_orders, total_sales, total_quantity, total_products, first_order_date, last_order_date
+  from touched_customer_totals;
