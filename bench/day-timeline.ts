@@ -32,9 +32,8 @@ await admin.query(`create database day_timeline template "${template}"`);
 await admin.end();
 const url = `${PG}/day_timeline`;
 
-const manifest = (await import(path.resolve(dataset, 'manifest.json'), { with: { type: 'json' } })).default as { customers: number };
 const dayDir = path.join(ROOT, 'bench/data', `day-${tag}`);
-await writeIncrementalDay(dataset, dayDir, manifest.customers, asOf, tag);
+await writeIncrementalDay(dataset, dayDir, asOf, tag);
 
 const env = { ...process.env, DATABASE_URL: url, METALAYER_PREFIX: `{mlday-${Date.now()}}`, LOG_LEVEL: 'info', METALAYER_METRICS_PORT: '0' };
 const bronzeOnly = process.env.DAY_BRONZE_ONLY === '1';

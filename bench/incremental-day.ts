@@ -1,4 +1,4 @@
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -10,10 +10,10 @@ import { createInterface } from 'node:readline';
 export async function writeIncrementalDay(
   dataset: string,
   out: string,
-  customers: number,
   asOf: string,
-  tag = '', // a later day's new order numbers and names (bench/day-timeline.sh: day 3 onwards)
+  tag = '', // a later day's new order numbers and names (bench/day-timeline.ts: day 3 onwards)
 ): Promise<{ customers: number; orderLines: number }> {
+  const customers = JSON.parse(readFileSync(path.join(dataset, 'manifest.json'), 'utf8')).customers as number;
   mkdirSync(out, { recursive: true });
   const header = 'cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date,cst_email,cst_phone,cst_address,cst_city,cst_postal_code';
   const cust: string[] = [header];

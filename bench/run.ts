@@ -127,10 +127,6 @@ async function checkpoint(url: string): Promise<void> {
   await client.end();
 }
 
-function customersOf(dir: string): number {
-  return JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')).customers as number;
-}
-
 /**
  * MetaLayer's bronze on its own: the same run, served by worker processes that take bronze jobs
  * only, timed until the run's last chunk is loaded (as run_layers_summary.sql times bronze). In
@@ -192,7 +188,7 @@ async function metalayer(dir: string, workers: number) {
   const wallSeconds = (performance.now() - started) / 1000;
   // The next day: 1 % changed customers and 1 % new order lines, on the warehouse just built.
   const dayDir = path.join(ROOT, 'bench/data', `incremental-${path.basename(dir)}`);
-  const day = await writeIncrementalDay(dir, dayDir, customersOf(dir), '2025-07-01');
+  const day = await writeIncrementalDay(dir, dayDir, '2025-07-01');
   // From a checkpoint, as the full run and each baseline load: a real next day comes hours after
   // the big load's writes reached the disk, not while the server still flushes them.
   await checkpoint(url);
