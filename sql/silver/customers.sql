@@ -119,8 +119,10 @@ select w.customer_id, w.customer_number, w.first_name, w.last_name, w.marital_st
 
 select meta.restore_indexes('silver.customers');
 
--- Gold reads this table next in another transaction: give the planner its new size
--- once a tenth of it changed (migration 021: a small day's rows change no estimate).
+-- Gold reads this table next in another transaction: give the planner its new size once a
+-- tenth of it changed (migration 021). A small day's rows need no fresh statistics here: the
+-- dimensions find them by `_run_id` into a list of touched customers that they analyse before
+-- joining (unlike the order lines: sales_keys_and_rejects.sql).
 select meta.analyze_if_stale('silver.customers', 'customer_id', 'customer_number', '_run_id');
 
 select (select count(*) from silver.customers where _run_id = meta.ctx_run_id()) as rows_changed;

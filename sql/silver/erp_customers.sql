@@ -53,8 +53,10 @@ select s.cid_clean, s.birthdate, s.gender, s._file_id, s._line, meta.ctx_run_id(
 
 select meta.restore_indexes('silver.erp_customers');
 
--- Gold reads this table next in another transaction: give the planner its new size
--- once a tenth of it changed (migration 021: a small day's rows change no estimate).
+-- Gold reads this table next in another transaction: give the planner its new size once a
+-- tenth of it changed (migration 021). A small day's rows need no fresh statistics here: the
+-- dimensions find them by `_run_id` into a list of touched customers that they analyse before
+-- joining (unlike the order lines: sales_keys_and_rejects.sql).
 select meta.analyze_if_stale('silver.erp_customers', 'cid', '_run_id');
 
 select (select count(*) from silver.erp_customers where _run_id = meta.ctx_run_id()) as rows_changed;

@@ -44,8 +44,10 @@ select s.cid_clean, s.country, s._file_id, s._line, meta.ctx_run_id()
 
 select meta.restore_indexes('silver.locations');
 
--- Gold reads this table next in another transaction: give the planner its new size
--- once a tenth of it changed (migration 021: a small day's rows change no estimate).
+-- Gold reads this table next in another transaction: give the planner its new size once a
+-- tenth of it changed (migration 021). A small day's rows need no fresh statistics here: the
+-- dimensions find them by `_run_id` into a list of touched customers that they analyse before
+-- joining (unlike the order lines: sales_keys_and_rejects.sql).
 select meta.analyze_if_stale('silver.locations', 'cid', '_run_id');
 
 select (select count(*) from silver.locations where _run_id = meta.ctx_run_id()) as rows_changed;
