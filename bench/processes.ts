@@ -51,6 +51,18 @@ export function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
+/**
+ * The machine's CPU time so far, in core-seconds, from /proc/stat: busy (user, nice, system, irq,
+ * softirq, steal) and idle (idle, iowait). The difference of two readings tells how much of the
+ * cores a stretch of the bench used: every process, the database's included.
+ */
+export function machineCpuSeconds(): { busy: number; idle: number } {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number) as number[];
+  const tick = 100; // USER_HZ: 100 on Linux for every architecture we run on
+  return { busy: (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / tick, idle: (idle! + iowait!) / tick };
+}
+
 /** A one-shot `metalayer` command; resolves with its stdout, rejects with its stderr's tail. */
 export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,21 +1,27 @@
 /**
- * `npm run bench -- [--scale quick|seed] [--workers 1,2] [--seed S] [--baseline-repeats R]`
+ * `npm run bench -- [--scale quick|seed] [--workers 1,2] [--seed S] [--load-repeats R]`
  *
- * `--baseline-repeats R` (default 3): the baseline is the median of R loads.
+ * `--load-repeats R` (default 3; `--baseline-repeats` is its former name): the baseline and
+ * MetaLayer's bronze alone are each loaded R times, in turn (baseline, bronze, baseline, …), and
+ * their medians are compared. In turn, because this host's speed drifts by up to 2 × within
+ * minutes: a baseline timed at a fast moment against a bronze load timed at a slow one (or the
+ * reverse) measures the host, not the loader.
  *
  * Workload: the generated retail dataset (quick: 100 k customers ≈ 1 M rows; seed: 1 M customers
  * ≈ 10.5 M rows in six files), cached under bench/data by scale and seed.
  * In one run, on fresh databases:
  *   1. baseline: the same files, split into the same chunks, loaded by raw `psql \copy` into tables
- *      of bronze's column types (text), with the same parallelism as MetaLayer's bronze; R times,
- *      from a checkpoint each time (as MetaLayer's run), the median counts;
+ *      of bronze's column types (text), with the same parallelism as MetaLayer's bronze, from a
+ *      checkpoint each time (as MetaLayer's run);
  *   2. MetaLayer's bronze alone: the same run served by N worker processes that take bronze jobs
- *      only, timed to its last chunk; bronze ÷ baseline compares this with the baseline;
+ *      only, timed to its last chunk, on a fresh database each time; 1 and 2 in turn, R times each;
+ *      bronze ÷ baseline compares the two medians;
  *   3. MetaLayer: the full pipeline with N separate worker processes (one job per queue at a time
  *      each), for each N of --workers; then the next day's files (1 % changed customers, 1 % new order
  *      lines) on the warehouse just built, from a checkpoint too, as a share of the full run.
  * Prints rows, seconds and rows/s per layer, bronze ÷ baseline, peak RSS per worker process,
- * queue overhead, machine facts; writes them to bench/results/<timestamp>.json.
+ * queue overhead, the machine's CPU use during the full run (busy core-seconds and their share of
+ * cores × wall), machine facts; writes them to bench/results/<timestamp>.json.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,7 +38,7 @@ import { planFile } from '../src/ingest/file-plan';
 import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
 import { writeIncrementalDay } from './incremental-day';
-import { cli, obliterate, peakRssMb, startWorker } from './processes';
+import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
@@ -84,8 +90,11 @@ function psqlCopy(url: string, table: string, cols: string[], file: string, star
   });
 }
 
-/** Baseline: raw psql \copy of the same chunks into text tables, `parallel` at a time; the median of `repeats` loads. */
-async function baseline(dir: string, parallel: number, repeats: number) {
+/**
+ * Baseline: raw psql \copy of the same chunks into text tables, `parallel` at a time. Returns the
+ * prepared loads; each `load()` empties the tables, checkpoints and times one load of every chunk.
+ */
+async function prepareBaseline(dir: string, parallel: number) {
   const url = await resetDatabase('metalayer_bench_baseline');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -97,22 +106,22 @@ async function baseline(dir: string, parallel: number, repeats: number) {
     await client.query(`create table if not exists ${table} (${f.source.columns.map((c) => `${c.column} text`).join(', ')})`);
     for (const c of plan.chunks) jobs.push({ table, cols, file: f.path, start: c.start, end: c.end, records: c.records });
   }
-  // The files are in the page cache for both contenders: the planner just read them.
-  // One load varies a lot here (the same seed files: 8.3 s to 21 s, the slowest on a fresh
-  // machine whose WAL segments did not exist yet): load them `repeats` times into emptied
-  // tables and compare against the median.
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    if (i > 0) await client.query(`truncate ${[...new Set(jobs.map((j) => j.table))].join(', ')}`);
-    await client.query('checkpoint');  // each load starts from the same WAL state
-    const started = performance.now();
-    await pool(jobs, parallel, (j) => psqlCopy(url, j.table, j.cols, j.file, j.start, j.end));
-    times.push((performance.now() - started) / 1000);
-  }
-  await client.end();
-  const seconds = median(times);
-  const rows = jobs.reduce((n, j) => n + j.records, 0);
-  return { rows, seconds, rowsPerSecond: rows / seconds, chunks: jobs.length, parallel, repeats: times };
+  const tables = [...new Set(jobs.map((j) => j.table))];
+  // The files are in the page cache for both contenders: the planner just read them. One load
+  // varies a lot here (the same seed files: 8.0 s to 21 s, the slowest on a fresh machine whose
+  // WAL segments did not exist yet): the caller takes the median of several.
+  return {
+    rows: jobs.reduce((n, j) => n + j.records, 0),
+    chunks: jobs.length,
+    async load(): Promise<number> {
+      await client.query(`truncate ${tables.join(', ')}`);
+      await client.query('checkpoint');  // each load starts from the same WAL state
+      const started = performance.now();
+      await pool(jobs, parallel, (j) => psqlCopy(url, j.table, j.cols, j.file, j.start, j.end));
+      return (performance.now() - started) / 1000;
+    },
+    close: () => client.end(),
+  };
 }
 
 function median(xs: number[]): number {
@@ -184,8 +193,13 @@ async function metalayer(dir: string, workers: number) {
   await checkpoint(url);  // as before each baseline load
   const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
   const started = performance.now();
+  const cpuBefore = machineCpuSeconds();
   const summary = JSON.parse(await cli(['run', '--input', dir, '--as-of', AS_OF, '--json'], { ...env, LOG_LEVEL: 'warn' })) as RunSummary;
   const wallSeconds = (performance.now() - started) / 1000;
+  const cpuAfter = machineCpuSeconds();
+  // How much of the cores the run used: near 1, the run is bound by CPU and only removing work
+  // (not overlapping it) makes it shorter.
+  const cpu = { busyCoreSeconds: cpuAfter.busy - cpuBefore.busy, idleCoreSeconds: cpuAfter.idle - cpuBefore.idle };
   // The next day: 1 % changed customers and 1 % new order lines, on the warehouse just built.
   const dayDir = path.join(ROOT, 'bench/data', `incremental-${path.basename(dir)}`);
   const day = await writeIncrementalDay(dir, dayDir, '2025-07-01');
@@ -218,6 +232,7 @@ async function metalayer(dir: string, workers: number) {
     status: summary.status,
     checksPassed: summary.checks.every((c) => c.passed),
     wallSeconds,
+    cpu: { ...cpu, busyShare: cpu.busyCoreSeconds / Math.max(cpu.busyCoreSeconds + cpu.idleCoreSeconds, 1e-9) },
     layers: { bronze: layer('bronze'), silver: layer('silver'), gold: layer('gold') },
     peakRssMb: procs.map((p) => Math.round(p.peakRssMb)),
     // Time the run spent outside job handlers, per worker: queueing, scheduling, waiting on the flow.
@@ -246,29 +261,43 @@ async function main(): Promise<void> {
   if (!(scale in SCALES)) throw new Error(`--scale must be quick or seed`);
   const seed = Number(arg('seed', '1'));
   const workerCounts = arg('workers', '1,2').split(',').map(Number);
-  const baselineRepeats = Number(arg('baseline-repeats', '3'));
-  if (!Number.isInteger(baselineRepeats) || baselineRepeats < 1) throw new Error('--baseline-repeats must be a positive integer');
+  const repeats = Number(arg('load-repeats', arg('baseline-repeats', '3')));
+  if (!Number.isInteger(repeats) || repeats < 1) throw new Error('--load-repeats must be a positive integer');
   const dir = dataset(scale, seed);
   const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
   const results = [];
   for (const n of workerCounts) {
-    const base = await baseline(dir, n, baselineRepeats);
+    // In turn, so that a drift of the host's speed reaches both contenders alike.
+    const loads = await prepareBaseline(dir, n);
+    const baselineTimes: number[] = [];
+    const bronzeLoads: Awaited<ReturnType<typeof bronzeAlone>>[] = [];
+    for (let i = 0; i < repeats; i++) {
+      baselineTimes.push(await loads.load());
+      bronzeLoads.push(await bronzeAlone(dir, n));
+    }
+    await loads.close();
+    const base = { rows: loads.rows, seconds: median(baselineTimes), rowsPerSecond: loads.rows / median(baselineTimes), chunks: loads.chunks, parallel: n, repeats: baselineTimes };
+    const bronzeSeconds = bronzeLoads.map((b) => b.seconds);
+    const bronze = { rows: bronzeLoads[0]!.rows, seconds: median(bronzeSeconds), rowsPerSecond: bronzeLoads[0]!.rows / median(bronzeSeconds), repeats: bronzeSeconds };
+    const ratio = bronze.rowsPerSecond / base.rowsPerSecond;
+    // Each bronze load against the baseline load just before it: how much the ratio moves.
+    const pairedRatios = baselineTimes.map((t, i) => (t / bronzeSeconds[i]!) * (bronze.rows / base.rows));
     console.log(
       `baseline psql \\copy, ${n} at a time: ${base.rows.toLocaleString()} rows in ${base.seconds.toFixed(2)} s (${Math.round(base.rowsPerSecond).toLocaleString()} rows/s; ` +
-        `median of ${base.repeats.map((t) => t.toFixed(2)).join(', ')} s)`,
+        `median of ${baselineTimes.map((t) => t.toFixed(2)).join(', ')} s)`,
     );
-    const bronze = await bronzeAlone(dir, n);
-    const ratio = bronze.rowsPerSecond / base.rowsPerSecond;
     console.log(
       `metalayer bronze alone, ${n} worker process(es): ${bronze.rows.toLocaleString()} rows in ${bronze.seconds.toFixed(2)} s ` +
-        `(${Math.round(bronze.rowsPerSecond).toLocaleString()} rows/s, ${ratio.toFixed(2)} × baseline)`,
+        `(${Math.round(bronze.rowsPerSecond).toLocaleString()} rows/s; median of ${bronzeSeconds.map((t) => t.toFixed(2)).join(', ')} s), ` +
+        `${ratio.toFixed(2)} × baseline (load by load: ${pairedRatios.map((r) => r.toFixed(2)).join(', ')})`,
     );
     const ml = await metalayer(dir, n);
     console.log(
       `metalayer, ${n} worker process(es): ${ml.status}, wall ${ml.wallSeconds.toFixed(1)} s; ` +
         `bronze ${ml.layers.bronze.seconds.toFixed(2)} s (beside the small sources' silver steps), ` +
         `silver ${ml.layers.silver.seconds.toFixed(1)} s, gold ${ml.layers.gold.seconds.toFixed(1)} s; peak RSS ${ml.peakRssMb.join(', ')} MB; ` +
-        `queue overhead ${ml.queueOverheadSeconds.toFixed(1)} s`,
+        `queue overhead ${ml.queueOverheadSeconds.toFixed(1)} s; machine CPU ${ml.cpu.busyCoreSeconds.toFixed(0)} core-s busy, ` +
+        `${(ml.cpu.busyShare * 100).toFixed(0)} % of the cores`,
     );
     const inc = ml.incremental;
     console.log(
@@ -276,11 +305,11 @@ async function main(): Promise<void> {
         `${inc.status}, ${inc.wallSeconds.toFixed(1)} s = ${(inc.shareOfFullRun * 100).toFixed(1)} % of the full run ` +
         `(bronze ${inc.layers.bronze.toFixed(1)} s, silver ${inc.layers.silver.toFixed(1)} s, gold ${inc.layers.gold.toFixed(1)} s)`,
     );
-    results.push({ workers: n, baseline: base, bronzeAlone: bronze, metalayer: ml, bronzeRatio: ratio });
+    results.push({ workers: n, baseline: base, bronzeAlone: bronze, metalayer: ml, bronzeRatio: ratio, pairedBronzeRatios: pairedRatios });
   }
   const out = {
     at: new Date().toISOString(),
-    command: `npm run bench -- --scale ${scale} --workers ${workerCounts.join(',')} --seed ${seed} --baseline-repeats ${baselineRepeats}`,
+    command: `npm run bench -- --scale ${scale} --workers ${workerCounts.join(',')} --seed ${seed} --load-repeats ${repeats}`,
     workload: { scale, customers: SCALES[scale], seed, rows: Object.values(manifest.files as Record<string, { rows: number }>).reduce((n, f) => n + f.rows, 0), chunkBytes: DEFAULTS.chunkBytes },
     machine: await machine(),
     results,
