@@ -18,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, obliterate, startWorker } from './processes';
+import { PG } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
 const [template, dataset, asOf, tag, workersArg] = process.argv.slice(2);
 if (!template || !dataset || !asOf || !tag) throw new Error('usage: day-timeline.ts TEMPLATE_DB DATASET_DIR AS_OF TAG [WORKERS]');
 if (!/^\w+$/.test(template) || !/^\w+$/.test(tag)) throw new Error('TEMPLATE_DB and TAG: letters, digits, underscores');

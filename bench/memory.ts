@@ -12,20 +12,14 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { loadConfig } from '../src/config/env';
 import { migrate } from '../src/migrate/migrator';
 import { startRun } from '../src/pipeline/start-run';
 import { openRuntime } from '../src/runtime';
+import { arg, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
 const LIMIT_MB = 300;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 /** Writes rows until the file reaches `bytes`, honouring backpressure (never more than a buffer in memory). */
 async function synthesise(file: string, bytes: number): Promise<number> {
@@ -64,11 +58,7 @@ async function main(): Promise<void> {
   }
   const size = statSync(file).size;
   const name = 'metalayer_bench_memory';
-  const admin = new pg.Client({ connectionString: `${PG}/postgres` });
-  await admin.connect();
-  await admin.query(`drop database if exists "${name}" with (force)`);
-  await admin.end();
-  const env = { ...process.env, DATABASE_URL: `${PG}/${name}`, METALAYER_PREFIX: `{mlbench-mem-${Date.now()}}`, LOG_LEVEL: 'warn' };
+  const env = { ...process.env, DATABASE_URL: await resetDatabase(name), METALAYER_PREFIX: `{mlbench-mem-${Date.now()}}`, LOG_LEVEL: 'warn' };
   await migrate(env.DATABASE_URL);
   const worker = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), 'worker', '--queues', 'bronze', '--concurrency', '1', '--metrics-port', '0'], {
     env: { ...env, LOG_LEVEL: 'info' },

@@ -32,32 +32,17 @@ import pg from 'pg';
 import { RETAIL_SOURCES } from '../src/contracts/retail';
 import { mapHeader } from '../src/contracts/header';
 import { DEFAULTS } from '../src/config/defaults';
-import { ensureDatabase } from '../src/db/pool';
 import { generate } from '../src/generate/generator';
 import { planFile } from '../src/ingest/file-plan';
 import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
+import { arg, median, PG, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
 const AS_OF = '2025-06-30';
-const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-async function resetDatabase(name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: `${PG}/postgres` });
-  await admin.connect();
-  await admin.query(`drop database if exists "${name}" with (force)`);
-  await admin.end();
-  await ensureDatabase(`${PG}/${name}`);  // as `metalayer migrate` creates one (its collation)
-  return `${PG}/${name}`;
-}
 
 function dataset(scale: keyof typeof SCALES, seed: number): string {
   const dir = path.join(ROOT, 'bench/data', `${scale}-s${seed}`);
@@ -122,11 +107,6 @@ async function prepareBaseline(dir: string, parallel: number) {
     },
     close: () => client.end(),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 async function checkpoint(url: string): Promise<void> {

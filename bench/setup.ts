@@ -1,0 +1,27 @@
+/** What the benchmark scripts share: the server they use, their options, fresh databases, medians. */
+import pg from 'pg';
+import { ensureDatabase } from '../src/db/pool';
+
+/** The PostgreSQL server the benchmarks use (no database part). */
+export const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+/** Drops the database `name` and creates it again as `metalayer migrate` would (its collation); returns its URL. */
+export async function resetDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: `${PG}/postgres` });
+  await admin.connect();
+  await admin.query(`drop database if exists "${name}" with (force)`);
+  await admin.end();
+  await ensureDatabase(`${PG}/${name}`);
+  return `${PG}/${name}`;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
