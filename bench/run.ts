@@ -24,7 +24,7 @@
  * cores × wall), machine facts; writes them to bench/results/<timestamp>.json.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,7 @@ import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
-import { arg, median, PG, resetDatabase } from './setup';
+import { arg, median, PG, psqlCopy, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
@@ -61,18 +61,6 @@ async function pool<T>(items: T[], parallel: number, fn: (item: T) => Promise<vo
       while (next < items.length) await fn(items[next++]!);
     }),
   );
-}
-
-function psqlCopy(url: string, table: string, cols: string[], file: string, start: number, end: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy ${table} (${cols.join(', ')}) from stdin with (format csv)`], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql \\copy failed: ${err}`))));
-    createReadStream(file, { start, end: end - 1 }).pipe(child.stdin);
-  });
 }
 
 /**
@@ -256,9 +244,11 @@ async function main(): Promise<void> {
       bronzeLoads.push(await bronzeAlone(dir, n));
     }
     await loads.close();
-    const base = { rows: loads.rows, seconds: median(baselineTimes), rowsPerSecond: loads.rows / median(baselineTimes), chunks: loads.chunks, parallel: n, repeats: baselineTimes };
+    const baseSeconds = median(baselineTimes);
+    const base = { rows: loads.rows, seconds: baseSeconds, rowsPerSecond: loads.rows / baseSeconds, chunks: loads.chunks, parallel: n, repeats: baselineTimes };
     const bronzeSeconds = bronzeLoads.map((b) => b.seconds);
-    const bronze = { rows: bronzeLoads[0]!.rows, seconds: median(bronzeSeconds), rowsPerSecond: bronzeLoads[0]!.rows / median(bronzeSeconds), repeats: bronzeSeconds };
+    const bronzeMedian = median(bronzeSeconds);
+    const bronze = { rows: bronzeLoads[0]!.rows, seconds: bronzeMedian, rowsPerSecond: bronzeLoads[0]!.rows / bronzeMedian, repeats: bronzeSeconds };
     const ratio = bronze.rowsPerSecond / base.rowsPerSecond;
     // Each bronze load against the baseline load just before it: how much the ratio moves.
     const pairedRatios = baselineTimes.map((t, i) => (t / bronzeSeconds[i]!) * (bronze.rows / base.rows));

@@ -1,4 +1,6 @@
 /** What the benchmark scripts share: the server they use, their options, fresh databases, medians. */
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import pg from 'pg';
 import { ensureDatabase } from '../src/db/pool';
 
@@ -19,6 +21,19 @@ export async function resetDatabase(name: string): Promise<string> {
   await admin.end();
   await ensureDatabase(`${PG}/${name}`);
   return `${PG}/${name}`;
+}
+
+/** Raw `psql \copy` (CSV) of the bytes [start, end) of `file` into `table`: the benchmarks' baseline loader. */
+export function psqlCopy(url: string, table: string, cols: string[], file: string, start: number, end: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy ${table} (${cols.join(', ')}) from stdin with (format csv)`], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql \\copy failed: ${err}`))));
+    createReadStream(file, { start, end: end - 1 }).pipe(child.stdin);
+  });
 }
 
 export function median(xs: number[]): number {
