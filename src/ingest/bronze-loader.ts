@@ -5,6 +5,7 @@ import { copyIn } from '../db/copy';
 import { isRetryable } from '../errors/classify';
 import { ByteRange } from './byte-range';
 import { bronzeCopySql } from './bronze-copy-sql';
+import { bronzeTarget } from './bronze-target';
 import { isGzip, openData } from './file-plan';
 import { LinePrefixer } from './line-prefixer';
 import { loadRowByRow, type Reject } from './row-path';
@@ -55,7 +56,7 @@ export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: Chun
   const known = file.columns.filter((c): c is string => c !== null);
   // Positions that are no contract column: named ones go to _extra; an unnamed trailing one is dropped.
   const extras = file.columns.flatMap((c, index) => (c === null ? [{ index, name: file.header[index]!.trim() }] : []));
-  const copySql = bronzeCopySql(file.source, known, extras.some((e) => e.name !== ''));
+  const copySql = bronzeCopySql(await bronzeTarget(client, file.source, ref.fileId), known, extras.some((e) => e.name !== ''));
   const lineageHead = `${ref.runId},${ref.fileId},`;
   const started = Date.now();
   let result: ChunkResult | null = null;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { ConfigError } from '../errors/config-error';
 import { bronzeCopySql } from './bronze-copy-sql';
+import { bronzeTarget } from './bronze-target';
 import { checkRecord, rowSchema } from './record-check';
 import { RecordKind } from './record-scanner';
 import { copyIsolating, serialize, type GoodRow, type Reject } from './row-path';
@@ -30,7 +31,7 @@ export async function replayBronzeRejects(client: pg.ClientBase, runId: number, 
   const header = f.header as string[];
   const known = columns.filter((c): c is string => c !== null);
   const extras = columns.flatMap((c, index) => (c === null ? [{ index, name: header[index]!.trim() }] : []));
-  const copySql = bronzeCopySql(f.source, known, extras.some((e) => e.name !== ''));
+  const copySql = bronzeCopySql(await bronzeTarget(client, f.source, fileId), known, extras.some((e) => e.name !== ''));
   const schema = rowSchema(columns.length);
   const head = `${runId},${fileId},`;
   const good: GoodRow[] = [];

@@ -42,9 +42,10 @@ export interface MigrateResult {
  * any number of processes can migrate at once. An applied migration whose file changed since is
  * refused: migrations are append-only.
  */
-export async function migrate(databaseUrl: string): Promise<MigrateResult> {
+export async function migrate(databaseUrl: string, opts: { upTo?: number } = {}): Promise<MigrateResult> {
   await ensureDatabase(databaseUrl);
-  const migrations = readMigrations();
+  // upTo: stop after that version (tests of an upgrade from a database an older release made).
+  const migrations = readMigrations().filter((m) => opts.upTo === undefined || m.version <= opts.upTo);
   const client = new pg.Client({ connectionString: withDefaultUser(databaseUrl), application_name: 'metalayer-migrate' });
   await client.connect();
   try {

@@ -67,6 +67,8 @@ export async function registerFile(pool: Pool, runId: number, found: FoundFile, 
     if (inserted.rowCount === 1) {
       fileId = inserted.rows[0]!.file_id;
       if (plan && !refusal) {
+        // The file's own bronze partition, ready before any chunk is queued (migration 023).
+        await client.query('select meta.add_bronze_partition($1, $2)', [found.source.name, fileId]);
         for (const c of plan.chunks) {
           await client.query(
             `insert into meta.chunks (file_id, chunk_index, byte_start, byte_end, first_line, records, needs_row_path)

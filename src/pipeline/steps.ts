@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { qualified } from '../db/ident';
 import { setRunContext } from '../db/run-context';
 import { discardClient, freeConnections, inTransaction, withClient, type Pool } from '../db/pool';
 import { ExpectationError } from '../errors/expectation-error';
@@ -176,12 +175,13 @@ export async function runSilverStep(
           and not exists (select 1 from meta.chunks c where c.file_id = f.file_id and c.status = 'pending')`,
       [runId, source],
     );
-    // Summarise the BRIN ranges the new chunks filled: unsummarised ranges match every lookup by
-    // file, so without this a lookup of one small file reads the whole table (1.2 s → 50 ms for
-    // the per-file checks of a next-day run at quick scale). Then fresh statistics: bronze grew.
+    // A file registered before bronze was partitioned (migration 023) lands in the old table: summarise
+    // the BRIN ranges its chunks filled there. Unsummarised ranges match every lookup by file, so
+    // without this a lookup of one small file reads the whole table (1.2 s → 50 ms for the per-file
+    // checks of a next-day run at quick scale). Then fresh statistics of the run's partitions.
     await client.query(`select brin_summarize_new_values(to_regclass($1))`, [`bronze.${source}_file_brin`]);
-    await client.query(`analyze ${qualified('bronze', source)} (_file_id)`);
     await setRunFiles(client, runId, source);
+    await client.query(`select meta.analyze_bronze_files($1, meta.ctx_file_ids())`, [source]);
     // The order lines stream a first load from a second connection (src/pipeline/sales-load.ts).
     const prepareReader = async (reader: pg.ClientBase): Promise<void> => {
       await applyStepSettings(reader, workMem, 'silver');

@@ -20,10 +20,11 @@ export interface TestEnv {
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
- * A database and a queue prefix of this test file's own, migrated, with a runtime on them.
+ * A database and a queue prefix of this test file's own, migrated (up to opts.migrateUpTo when
+ * given: an older release's database), with a runtime on them.
  * cleanup() closes the pool, drops the database, deletes the prefix's Redis keys and the temp dir.
  */
-export async function createTestEnv(tag: string, overrides: Record<string, string> = {}): Promise<TestEnv> {
+export async function createTestEnv(tag: string, overrides: Record<string, string> = {}, opts: { migrateUpTo?: number } = {}): Promise<TestEnv> {
   const id = `${tag}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/mlt_${id}`;
   const prefix = `{mlt-${id}}`;
@@ -38,7 +39,7 @@ export async function createTestEnv(tag: string, overrides: Record<string, strin
     ...overrides,
   };
   const config = loadConfig(env);
-  await migrate(databaseUrl);
+  await migrate(databaseUrl, { upTo: opts.migrateUpTo });
   const rt = openRuntime(config, { poolSize: 8 });
   const tmp = mkdtempSync(path.join(os.tmpdir(), `metalayer-${tag}-`));
   return {

@@ -5,6 +5,7 @@ import { sourceByName } from '../../src/contracts/retail';
 import { withTransaction } from '../../src/db/pool';
 import { loadChunk } from '../../src/ingest/bronze-loader';
 import { registerFile } from '../../src/pipeline/register-file';
+import { migrate } from '../../src/migrate/migrator';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
@@ -16,14 +17,14 @@ afterAll(async () => t?.cleanup());
 
 const HEADER = 'CID,CNTRY';
 
-async function newRun(): Promise<number> {
-  const { rows } = await t.rt.pool.query(`insert into meta.runs (as_of, input_dir) values ('2025-01-01', 'test') returning run_id`);
+async function newRun(env: TestEnv = t): Promise<number> {
+  const { rows } = await env.rt.pool.query(`insert into meta.runs (as_of, input_dir) values ('2025-01-01', 'test') returning run_id`);
   return rows[0].run_id;
 }
 
 /** Loads every chunk of a registered file, by the fast path or forced down the row path. */
-async function loadFile(fileId: number, runId: number, rowPath: boolean) {
-  const { rows } = await t.rt.pool.query(
+async function loadFile(fileId: number, runId: number, rowPath: boolean, env: TestEnv = t) {
+  const { rows } = await env.rt.pool.query(
     `select f.path, f.source, f.columns, f.header, c.chunk_index, c.byte_start, c.byte_end, c.first_line, c.records, c.needs_row_path
        from meta.files f join meta.chunks c using (file_id) where f.file_id = $1 order by c.chunk_index`,
     [fileId],
@@ -31,7 +32,7 @@ async function loadFile(fileId: number, runId: number, rowPath: boolean) {
   const results = [];
   for (const r of rows) {
     results.push(
-      await withTransaction(t.rt.pool, (client) =>
+      await withTransaction(env.rt.pool, (client) =>
         loadChunk(
           client,
           { runId, fileId, chunkIndex: r.chunk_index },
@@ -96,12 +97,13 @@ describe('bronze: the COPY fast path and the row-by-row path', () => {
     ]);
   });
 
-  it('every bronze table samples _file_id for its statistics at target 10 (migration 016: the analyse of every silver step)', async () => {
+  it('every bronze table and partition samples _file_id for its statistics at target 10 (migrations 016 and 023: the analyse of every silver step)', async () => {
     const { rows } = await t.rt.pool.query(
       `select c.relname, a.attstattarget from pg_attribute a join pg_class c on c.oid = a.attrelid
-        where c.relnamespace = 'bronze'::regnamespace and c.relkind = 'r' and a.attname = '_file_id' order by 1`,
+        where c.relnamespace = 'bronze'::regnamespace and c.relkind in ('r', 'p') and a.attname = '_file_id' order by 1`,
     );
-    expect(rows).toHaveLength(6);
+    // six tables, the six partitions of the files before migration 023, and the first test's file's
+    expect(rows.length).toBeGreaterThanOrEqual(13);
     expect(rows.filter((r) => r.attstattarget !== 10)).toEqual([]);
   });
 
@@ -167,3 +169,94 @@ describe('bronze: the COPY fast path and the row-by-row path', () => {
     expect(row).toEqual({ cid: 'AW-30', cntry: 'Germany', _extra: { Region: 'EU' } });
   });
 });
+
+/** The partition of bronze.erp_loc_a101 that holds each of a file's rows (distinct). */
+async function partitionsOf(env: TestEnv, fileId: number): Promise<string[]> {
+  const { rows } = await env.rt.pool.query('select distinct tableoid::regclass::text as t from bronze.erp_loc_a101 where _file_id = $1 order by 1', [fileId]);
+  return rows.map((r) => r.t);
+}
+
+async function registerLocations(env: TestEnv, runId: number, name: string, body: string, chunkBytes = 1 << 20) {
+  const dir = path.join(env.tmp, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'LOC_A101.csv'), `${HEADER}\n${body}`);
+  return registerFile(env.rt.pool, runId, { path: path.join(dir, 'LOC_A101.csv'), source: sourceByName('erp_loc_a101')! }, { chunkBytes, maxRecordBytes: env.config.maxRecordBytes });
+}
+
+describe('bronze: one partition per file (migration 023)', () => {
+  it('a registered file gets its own partition, without an index, and both paths load into it', async () => {
+    const runId = await newRun();
+    const file = await registerLocations(t, runId, 'own', 'AW-40,Germany\nAW-41,France\nAW-42,Spain\n', 16);
+    const own = `bronze.erp_loc_a101_f${file.fileId}`;
+    const { rows } = await t.rt.pool.query(
+      `select pg_get_expr(c.relpartbound, c.oid) as bound, (select count(*)::int from pg_index i where i.indrelid = c.oid) as indexes
+         from pg_class c where c.oid = to_regclass($1)`,
+      [own],
+    );
+    expect(rows).toEqual([{ bound: `FOR VALUES FROM ('${file.fileId}') TO ('${file.fileId + 1}')`, indexes: 0 }]);
+    const chunks = await loadFile(file.fileId, runId, false);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(await partitionsOf(t, file.fileId)).toEqual([own]);
+    await t.rt.pool.query(`delete from bronze.erp_loc_a101 where _file_id = $1`, [file.fileId]);
+    await t.rt.pool.query(`update meta.chunks set status = 'pending' where file_id = $1`, [file.fileId]);
+    expect((await loadFile(file.fileId, runId, true)).every((r) => r.path === 'rows')).toBe(true);
+    expect(await partitionsOf(t, file.fileId)).toEqual([own]);
+    expect((await bronzeRows(file.fileId)).map((r) => r.cid)).toEqual(['AW-40', 'AW-41', 'AW-42']);
+  });
+
+  it("a silver read of the run's files is planned on their partitions alone, the file ids folded into a constant", async () => {
+    const runId = await newRun();
+    const file = await registerLocations(t, runId, 'plan', 'AW-50,Germany\n');
+    const plan = await withTransaction(t.rt.pool, async (client) => {
+      await client.query(`select set_config('metalayer.file_ids', $1, true)`, [`{${file.fileId}}`]);
+      const { rows } = await client.query(`explain (costs off) select count(*) from bronze.erp_loc_a101 b where b._file_id = any(meta.ctx_file_ids())`);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toContain(`erp_loc_a101_f${file.fileId}`);
+    expect(plan.match(/erp_loc_a101_\w+/g)!.every((name) => name === `erp_loc_a101_f${file.fileId}`)).toBe(true);
+    expect(plan).toContain(`'{${file.fileId}}'::bigint[]`);
+  });
+});
+
+describe('bronze: upgrading a database loaded before the partitions (migration 022 → 023)', () => {
+  let old: TestEnv;
+  beforeAll(async () => {
+    old = await createTestEnv('bronzeup', {}, { migrateUpTo: 22 });
+  });
+  afterAll(async () => old?.cleanup());
+
+  it("keeps the rows loaded before, loads a file registered before into the old table, new files into their own, and runs on", async () => {
+    // The release before registered files without a partition: a stand-in that does nothing.
+    await old.rt.pool.query(`create function meta.add_bronze_partition(text, bigint) returns void language sql as ''`);
+    const runId = await newRun(old);
+    const loaded = await registerLocations(old, runId, 'before', 'AW-60,Germany\nAW-61,France\n');
+    await loadFile(loaded.fileId, runId, false, old);
+    const pending = await registerLocations(old, runId, 'pending', 'AW-62,Spain\n');
+    await old.rt.pool.query(`drop function meta.add_bronze_partition(text, bigint)`);
+
+    expect((await migrate(old.databaseUrl)).applied).toContain('023_bronze_partition_per_file');
+    expect(await partitionsOf(old, loaded.fileId)).toEqual(['bronze.erp_loc_a101_before_023']);
+    expect((await bronzeRowsIn(old, loaded.fileId)).map((r) => r.cid)).toEqual(['AW-60', 'AW-61']);
+
+    await loadFile(pending.fileId, runId, false, old);
+    expect(await partitionsOf(old, pending.fileId)).toEqual(['bronze.erp_loc_a101_before_023']);
+
+    const after = await registerLocations(old, runId, 'after', 'AW-63,Italy\n');
+    await loadFile(after.fileId, runId, false, old);
+    expect(await partitionsOf(old, after.fileId)).toEqual([`bronze.erp_loc_a101_f${after.fileId}`]);
+
+    // The whole pipeline on the upgraded database: silver reads the new file's partition.
+    const dir = path.join(old.tmp, 'run');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'LOC_A101.csv'), `${HEADER}\nAW-64,Norway\n`);
+    const summary = await runPipeline(old.rt, { inputDir: dir, asOf: '2025-01-01', workers: 1 });
+    expect(summary.status).toBe('succeeded');
+    expect(summary.checks.every((c) => c.passed)).toBe(true);
+    expect((await old.rt.pool.query(`select cid, country from silver.locations where cid = 'AW64'`)).rows).toEqual([{ cid: 'AW64', country: 'Norway' }]);
+  });
+});
+
+async function bronzeRowsIn(env: TestEnv, fileId: number) {
+  const { rows } = await env.rt.pool.query('select cid, _line from bronze.erp_loc_a101 where _file_id = $1 order by _line', [fileId]);
+  return rows;
+}
