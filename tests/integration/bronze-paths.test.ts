@@ -6,6 +6,7 @@ import { withTransaction } from '../../src/db/pool';
 import { loadChunk } from '../../src/ingest/bronze-loader';
 import { registerFile } from '../../src/pipeline/register-file';
 import { migrate } from '../../src/migrate/migrator';
+import { runChecks } from '../../src/pipeline/checks';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
@@ -202,6 +203,12 @@ describe('bronze: one partition per file (migration 023)', () => {
     expect((await loadFile(file.fileId, runId, true)).every((r) => r.path === 'rows')).toBe(true);
     expect(await partitionsOf(t, file.fileId)).toEqual([own]);
     expect((await bronzeRows(file.fileId)).map((r) => r.cid)).toEqual(['AW-40', 'AW-41', 'AW-42']);
+
+    // The conservation check counts the file in its partition, and sees a row go missing.
+    const conserved = async () => (await runChecks(t.rt.pool, runId)).find((c) => c.name === 'bronze_rows_conserved')!;
+    expect(await conserved()).toMatchObject({ passed: true, detail: { files: 1, mismatches: [] } });
+    await t.rt.pool.query(`delete from bronze.erp_loc_a101 where _file_id = $1 and _line = 3`, [file.fileId]);
+    expect(await conserved()).toMatchObject({ passed: false, detail: { mismatches: [{ read: 3, loaded: 2, rejected: 0 }] } });
   });
 
   it("a silver read of the run's files is planned on their partitions alone, the file ids folded into a constant", async () => {
