@@ -47,8 +47,8 @@ await c.query('begin');
 await applyStepSettings(c, DEFAULTS.stepWorkMem, layer === 'gold' ? 'gold' : 'silver');
 await setRunContext(c, { runId, asOf });
 if (layer === 'silver') {
-  await t('analyze bronze', `analyze bronze.${source} (_file_id)`);
   await setRunFiles(c, runId, source!);
+  await t('analyze bronze', `select meta.analyze_bronze_files($1, meta.ctx_file_ids())`, [source]);
   // The order lines as the step loads them (loadSales: streamed from a second connection when
   // silver.sales is empty, timed as one piece); PROFILE_SALES=upsert times sql/silver/sales.sql
   // and its tail statement by statement.

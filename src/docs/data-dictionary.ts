@@ -43,7 +43,7 @@ export async function buildDataDictionary(pool: Pool, contracts: readonly Source
     '',
     '## Sources and bronze',
     '',
-    'Each source file lands, unchanged, in `bronze.<source>`: every contract column as raw text, plus lineage.',
+    'Each source file lands, unchanged, in `bronze.<source>`, in a partition of its own (`bronze.<source>_f<file id>`, attached when the file is registered): every contract column as raw text, plus lineage.',
     '',
   ];
   for (const c of contracts) {
