@@ -16,13 +16,13 @@ export function bronzeColumns(contract: SourceContract): { name: string; type: s
   return [...contract.columns.map((c) => ({ name: c.column, type: 'text' })), ...BRONZE_LINEAGE.map(({ name, type }) => ({ name, type }))];
 }
 
-/** CREATE TABLE of a source's bronze table, derived from its contract. */
+/** CREATE TABLE of a source's bronze table, derived from its contract: partitioned by file (migration 023). */
 export function bronzeCreateSql(contract: SourceContract): string {
   const cols = contract.columns.map((c) => `  ${quoteIdent(c.column)} text`);
   return [
     `create table ${qualified('bronze', contract.name)} (`,
     [...cols, '  _extra jsonb', '  _run_id bigint not null', '  _file_id bigint not null', '  _line bigint not null', '  _ingested_at timestamptz not null default now()'].join(',\n'),
-    ');',
+    ') partition by range (_file_id);',
   ].join('\n');
 }
 

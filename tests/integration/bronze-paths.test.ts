@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bronzeCreateSql } from '../../src/contracts/bronze-ddl';
 import { sourceByName } from '../../src/contracts/retail';
+import { bronzeTarget } from '../../src/ingest/bronze-target';
 import { withTransaction } from '../../src/db/pool';
 import { loadChunk } from '../../src/ingest/bronze-loader';
 import { registerFile } from '../../src/pipeline/register-file';
@@ -222,6 +224,20 @@ describe('bronze: one partition per file (migration 023)', () => {
     expect(plan).toContain(`erp_loc_a101_f${file.fileId}`);
     expect(plan.match(/erp_loc_a101_\w+/g)!.every((name) => name === `erp_loc_a101_f${file.fileId}`)).toBe(true);
     expect(plan).toContain(`'{${file.fileId}}'::bigint[]`);
+  });
+});
+
+describe('bronze: tables of new sources', () => {
+  it("a table made from a contract (metalayer docs' fix) is partitioned by file, and its files get their partitions", async () => {
+    const contract = { ...sourceByName('erp_loc_a101')!, name: 'erp_new_feed' };
+    await t.rt.pool.query(bronzeCreateSql(contract));
+    await t.rt.pool.query(`select meta.add_bronze_partition('erp_new_feed', 900001)`);
+    const made = await withTransaction(t.rt.pool, async (client) => ({
+      target: await bronzeTarget(client, 'erp_new_feed', 900001),
+      kind: (await client.query(`select relkind as kind from pg_class where oid = 'bronze.erp_new_feed'::regclass`)).rows[0].kind,
+    }));
+    expect(made).toEqual({ target: '"bronze"."erp_new_feed_f900001"', kind: 'p' });
+    await t.rt.pool.query(`drop table bronze.erp_new_feed`);
   });
 });
 
