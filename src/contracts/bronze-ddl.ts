@@ -39,7 +39,10 @@ export interface Drift {
  */
 export async function bronzeDrift(pool: Pool, contracts: readonly SourceContract[]): Promise<Drift[]> {
   const { rows } = await pool.query<{ table_name: string; column_name: string; data_type: string }>(
-    `select table_name, column_name, data_type from information_schema.columns where table_schema = 'bronze' order by table_name, ordinal_position`,
+    // The sources' tables by name: not their partitions, one per file loaded (migration 023).
+    `select table_name, column_name, data_type from information_schema.columns
+      where table_schema = 'bronze' and table_name = any($1::text[]) order by table_name, ordinal_position`,
+    [contracts.map((c) => c.name)],
   );
   const drift: Drift[] = [];
   for (const c of contracts) {
