@@ -21,7 +21,8 @@
  *      lines) on the warehouse just built, from a checkpoint too, as a share of the full run.
  * Prints rows, seconds and rows/s per layer, bronze ÷ baseline, peak RSS per worker process,
  * queue overhead, the machine's CPU use during the full run (busy core-seconds and their share of
- * cores × wall), machine facts; writes them to bench/results/<timestamp>.json.
+ * cores × wall) and where it went (core-seconds by step: bench/cpu-by-step.ts), machine facts;
+ * writes them to bench/results/<timestamp>.json.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ import { generate } from '../src/generate/generator';
 import { planFile } from '../src/ingest/file-plan';
 import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
+import { startCpuByStep } from './cpu-by-step';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
 import { arg, median, PG, psqlCopy, resetDatabase } from './setup';
@@ -160,11 +162,13 @@ async function metalayer(dir: string, workers: number) {
   await cli(['migrate'], env);
   await checkpoint(url);  // as before each baseline load
   const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
+  const sampler = startCpuByStep(PG, procs.map((p) => p.child.pid!));
   const started = performance.now();
   const cpuBefore = machineCpuSeconds();
   const summary = JSON.parse(await cli(['run', '--input', dir, '--as-of', AS_OF, '--json'], { ...env, LOG_LEVEL: 'warn' })) as RunSummary;
   const wallSeconds = (performance.now() - started) / 1000;
   const cpuAfter = machineCpuSeconds();
+  const cpuByStep = await sampler.stop();
   // How much of the cores the run used: near 1, the run is bound by CPU and only removing work
   // (not overlapping it) makes it shorter.
   const cpu = { busyCoreSeconds: cpuAfter.busy - cpuBefore.busy, idleCoreSeconds: cpuAfter.idle - cpuBefore.idle };
@@ -201,6 +205,7 @@ async function metalayer(dir: string, workers: number) {
     checksPassed: summary.checks.every((c) => c.passed),
     wallSeconds,
     cpu: { ...cpu, busyShare: cpu.busyCoreSeconds / Math.max(cpu.busyCoreSeconds + cpu.idleCoreSeconds, 1e-9) },
+    cpuByStep,
     layers: { bronze: layer('bronze'), silver: layer('silver'), gold: layer('gold') },
     peakRssMb: procs.map((p) => Math.round(p.peakRssMb)),
     // Time the run spent outside job handlers, per worker: queueing, scheduling, waiting on the flow.
@@ -268,6 +273,13 @@ async function main(): Promise<void> {
         `silver ${ml.layers.silver.seconds.toFixed(1)} s, gold ${ml.layers.gold.seconds.toFixed(1)} s; peak RSS ${ml.peakRssMb.join(', ')} MB; ` +
         `queue overhead ${ml.queueOverheadSeconds.toFixed(1)} s; machine CPU ${ml.cpu.busyCoreSeconds.toFixed(0)} core-s busy, ` +
         `${(ml.cpu.busyShare * 100).toFixed(0)} % of the cores`,
+    );
+    console.log(
+      `  CPU by step (${ml.cpuByStep.attributedCoreSeconds.toFixed(0)} of ${ml.cpu.busyCoreSeconds.toFixed(0)} busy core-s attributed): ` +
+        ml.cpuByStep.labels
+          .filter((l) => l.coreSeconds >= 0.5)
+          .map((l) => `${l.label} ${l.coreSeconds.toFixed(1)}`)
+          .join(', '),
     );
     const inc = ml.incremental;
     console.log(

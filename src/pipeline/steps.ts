@@ -59,7 +59,11 @@ async function runAsOf(pool: Pool, runId: number): Promise<string> {
  * The planner settings of a step's transaction (also used by bench/profile-steps.ts, so that a
  * profile measures what a worker runs).
  */
-export async function applyStepSettings(client: pg.ClientBase, workMem: string, layer: 'silver' | 'gold'): Promise<void> {
+export async function applyStepSettings(client: pg.ClientBase, workMem: string, layer: 'silver' | 'gold', step?: string): Promise<void> {
+  // The step in application_name for the transaction (pg_stat_activity, and its parallel workers,
+  // tell an operator what each backend works on; the bench adds up CPU by it): `metalayer/<pid>
+  // silver/sales`. The pool's own name comes back at commit.
+  if (step) await client.query(`select set_config('application_name', current_setting('application_name') || ' ' || $1, true)`, [`${layer}/${step}`]);
   // Batch SQL over whole runs: hash joins and in-memory sorts. Estimates for tables that just
   // grew are unreliable, and a nested loop chosen on a bad estimate costs minutes at scale.
   // JIT off: compiling each big statement cost more than it saved (measured: 8.4 s → 7.1 s for
@@ -115,7 +119,7 @@ async function tracked(
   const started = Date.now();
   try {
     const rows = await inTransaction(client, async () => {
-      await applyStepSettings(client, workMem, layer);
+      await applyStepSettings(client, workMem, layer, step);
       return body(client);
     });
     const ms = Date.now() - started;
@@ -184,7 +188,7 @@ export async function runSilverStep(
     await client.query(`select meta.analyze_bronze_files($1, meta.ctx_file_ids())`, [source]);
     // The order lines stream a first load from a second connection (src/pipeline/sales-load.ts).
     const prepareReader = async (reader: pg.ClientBase): Promise<void> => {
-      await applyStepSettings(reader, workMem, 'silver');
+      await applyStepSettings(reader, workMem, 'silver', `${entity} reader`);
       await setRunContext(reader, { runId, asOf });
       await setRunFiles(reader, runId, source);
     };
@@ -269,7 +273,7 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
       let path: StepResult['path'];
       facts = await tracked(pool, workMem, runId, 'gold', GOLD_FACTS_STEP, async (client) => {
         await setRunContext(client, { runId, asOf });
-        const load = await loadFacts(pool, client, { runId, asOf }, (reader) => applyStepSettings(reader, workMem, 'gold'));
+        const load = await loadFacts(pool, client, { runId, asOf }, (reader) => applyStepSettings(reader, workMem, 'gold', `${GOLD_FACTS_STEP} reader`));
         path = load.path;
         for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
         // The run's order lines in silver (fact_changes.sql counted them by day).
