@@ -152,4 +152,20 @@ describe('loading the order lines of a first load into silver', () => {
     expect(first.rows).toBe(expected.sales.n);
     expect(await snapshot(pool, await storedTypeCounts())).toEqual(expected);
   });
+
+  it("a step's transaction names the step in application_name (pg_stat_activity, the bench's CPU by step), and the pool's name comes back after", async () => {
+    const client = await t.rt.pool.connect();
+    try {
+      const poolName = (await client.query('show application_name')).rows[0].application_name as string;
+      expect(poolName).toMatch(/^metalayer\/\d+$/);
+      await client.query('begin');
+      await applyStepSettings(client, DEFAULTS.stepWorkMem, 'silver', 'sales reader');
+      const inStep = await client.query('select application_name from pg_stat_activity where pid = pg_backend_pid()');
+      expect(inStep.rows[0].application_name).toBe(`${poolName} silver/sales reader`);
+      await client.query('commit');
+      expect((await client.query('show application_name')).rows[0].application_name).toBe(poolName);
+    } finally {
+      client.release();
+    }
+  });
 });
