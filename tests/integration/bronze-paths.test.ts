@@ -227,6 +227,26 @@ describe('bronze: one partition per file (migration 023)', () => {
   });
 });
 
+describe('the run context folded at planning (migrations 023 and 024)', () => {
+  it("plans a filter on the run's id and files with the constants, and no plpgsql function calls them (its cached plans would keep an earlier run's values)", async () => {
+    const plan = await withTransaction(t.rt.pool, async (client) => {
+      await client.query(`select set_config('metalayer.run_id', '4242', true), set_config('metalayer.file_ids', '{4243}', true)`);
+      const { rows } = await client.query(
+        `explain (costs off) select count(*) from silver.sales where _run_id = meta.ctx_run_id() and _file_id = any(meta.ctx_file_ids())`,
+      );
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/_run_id = '?4242'?/);
+    expect(plan).not.toContain('ctx_run_id');
+    expect(plan).toContain(`'{4243}'::bigint[]`);
+    const callers = await t.rt.pool.query(
+      `select p.oid::regprocedure::text as f from pg_proc p join pg_language l on l.oid = p.prolang
+        where l.lanname = 'plpgsql' and p.prosrc ~ 'ctx_(run_id|file_ids)'`,
+    );
+    expect(callers.rows).toEqual([]);
+  });
+});
+
 describe('bronze: tables of new sources', () => {
   it("a table made from a contract (metalayer docs' fix) is partitioned by file, and its files get their partitions", async () => {
     const contract = { ...sourceByName('erp_loc_a101')!, name: 'erp_new_feed' };
