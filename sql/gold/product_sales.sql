@@ -20,6 +20,10 @@ create temp table touched_products on commit drop as
 select product_number, bool_and(only_new) and count(*) = 1 and min(run_id) = meta.ctx_run_id() as only_new
   from meta.gold_pending_products group by product_number;
 analyze touched_products;
+-- A small batch plans without hash joins (index lookups, migration 014): without an index here,
+-- joining this run's lines to the touched products compared every line with every product
+-- (seed scale, a 1 % day: 75 k lines × 200 products, 1.3 s of the 1.5 s growth statement).
+create unique index on touched_products (product_number);
 delete from meta.gold_pending_products p using touched_products t where p.product_number = t.product_number;
 
 -- Recomputed from every fact.
