@@ -65,6 +65,32 @@ describe('loading the facts of a first load', () => {
     expect(await factsDigest(t.rt.pool as unknown as pg.ClientBase)).toEqual(expected);
   });
 
+  it('keys each fact by its order date as YYYYMMDD, for any year and in any session time zone (migration 026)', async () => {
+    const keys = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      const file = (await c.query<{ f: string }>('select min(_file_id) as f from silver.sales')).rows[0]!.f;
+      // Lines of a run of their own, at the edges of the 8-digit dates silver accepts.
+      await c.query(
+        `insert into silver.sales (order_number, product_number, customer_id, order_date, _file_id, _line, _run_id)
+         select 'SO-EDGE-' || n, 'P', null, d, $1, n, -26
+           from unnest(array['1000-01-01', '1999-12-31', '2000-02-29', '2024-12-31', '9999-12-31', null]::date[]) with ordinality u(d, n)`,
+        [file],
+      );
+      const out: Record<string, unknown[]> = {};
+      for (const zone of ['UTC', 'Pacific/Kiritimati', 'America/Adak']) {
+        await c.query(`select set_config('timezone', $1, true)`, [zone]);
+        await setRunContext(c, { runId: -26, asOf: AS_OF });
+        out[zone] = (await c.query(`select order_date_key from meta.run_fact_image order by order_number`)).rows.map((r) => r.order_date_key);
+      }
+      const mismatched = (await c.query<{ n: number }>(
+        `select count(*)::int as n from gold.fact_sales where order_date_key is distinct from to_char(order_date, 'YYYYMMDD')::int`,
+      )).rows[0]!.n;
+      return { out, mismatched };
+    });
+    const want = [10000101, 19991231, 20000229, 20241231, 99991231, null];
+    expect(keys.out).toEqual({ UTC: want, 'Pacific/Kiritimati': want, 'America/Adak': want });
+    expect(keys.mismatched).toBe(0);
+  });
+
   it('the stream proves conservation by its count; a count that does not add up runs the full check, which names the lost line', async () => {
     const spec = loadExpectations('gold').fact_sales!;
     expect(spec.expectations.some((e) => e.rule === 'conservation')).toBe(true);
