@@ -52,6 +52,10 @@ select meta.ctx_run_id(), b._file_id, 'crm_sales_details', b._line, 'silver', 's
  where b._file_id = any(meta.ctx_file_ids())
 on conflict (file_id, line, stage, rule) do nothing;
 
+-- The run's lines in the run index's summaries (a BRIN index: migration 027), before they are
+-- counted below and read by gold.
+select meta.summarize_new_ranges('silver.sales');
+
 -- Gold reads this table next in another transaction: give the planner its new size, and this
 -- run's lines, on every run (not meta.analyze_if_stale). The facts step finds them by `_run_id`:
 -- unknown to the statistics, a small day's 75 k lines are priced as one, and the fact image
