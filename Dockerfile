@@ -18,6 +18,9 @@ COPY src ./src
 COPY workers ./workers
 COPY sql ./sql
 COPY config ./config
+# The CLI's bundle (bin/compiled-entry.mjs), made once here: a container starts from it, and
+# the app folder need not be writable at run time.
+RUN node bin/metalayer.mjs --help > /dev/null && test -f .build/*/main.mjs
 # Never run as root.
 USER node
 ENTRYPOINT ["node", "bin/metalayer.mjs"]
