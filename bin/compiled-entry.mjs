@@ -61,6 +61,9 @@ export async function compiledEntry(root = ROOT) {
         packages: 'external',
         outExtension: { '.js': '.mjs' },
         logLevel: 'silent',
+      }).catch((err) => {
+        rmSync(tmp, { recursive: true, force: true });
+        throw err;
       });
       try {
         renameSync(tmp, dir);
@@ -68,8 +71,12 @@ export async function compiledEntry(root = ROOT) {
         rmSync(tmp, { recursive: true, force: true });
         if (!existsSync(entry)) return null;
       }
-      // Bundles of earlier sources are not needed again.
-      for (const old of readdirSync(out)) if (old !== key && !old.includes('.tmp-')) rmSync(path.join(out, old), { recursive: true, force: true });
+      // Bundles of earlier sources are not needed again; nor a build a process left behind when it
+      // died (one in progress elsewhere is minutes younger).
+      for (const old of readdirSync(out)) {
+        const p = path.join(out, old);
+        if (old !== key && (!old.includes('.tmp-') || statSync(p).mtimeMs < Date.now() - 600_000)) rmSync(p, { recursive: true, force: true });
+      }
     }
     return pathToFileURL(entry).href;
   } catch {
