@@ -1,9 +1,9 @@
 // The CLI's TypeScript, bundled once by esbuild into .build/<key>/ and loaded from there, so that
 // a command starts without tsx's loader transforming some hundred files on every start (measured:
 // `metalayer --help` 1.1–1.3 s through tsx, about 0.6 s bundled; every `metalayer run` and every
-// worker process pays it). The key hashes every source file's path, size and modification time:
-// an edited file makes a new bundle on the next start (about 0.3 s), so there is still no build
-// step to forget. Packages stay external (node_modules is loaded as before), and the bundle sits
+// worker process pays it). The key hashes every source file's path, size and modification time,
+// and this file's: an edited file makes a new bundle on the next start (about 0.3 s), so there
+// is still no build step to forget. Packages stay external (node_modules is loaded as before), and the bundle sits
 // two directories below the root as src/<dir>/<file>.ts does, so that paths the code resolves
 // from its own module (../../sql) still point at the same folders. Any failure (a read-only
 // install, a missing esbuild) returns null and the caller runs the sources through tsx instead.
@@ -30,6 +30,9 @@ function sourceStamp(root) {
     }
   };
   for (const dir of SOURCES) if (existsSync(path.join(root, dir))) walk(path.join(root, dir));
+  // This file too: a change to how the bundle is made makes a new one.
+  const self = statSync(fileURLToPath(import.meta.url));
+  hash.update(`compiled-entry.mjs\0${self.size}\0${self.mtimeMs}\n`);
   return hash.digest('hex').slice(0, 16);
 }
 
