@@ -3,9 +3,9 @@
 // `metalayer --help` 1.1–1.3 s through tsx, about 0.6 s bundled; every `metalayer run` and every
 // worker process pays it). The key hashes every source file's path, size and modification time,
 // and this file's: an edited file makes a new bundle on the next start (about 0.3 s), so there
-// is still no build step to forget. Packages stay external (node_modules is loaded as before), and the bundle sits
-// two directories below the root as src/<dir>/<file>.ts does, so that paths the code resolves
-// from its own module (../../sql) still point at the same folders. Any failure (a read-only
+// is still no build step to forget. Packages stay external (node_modules is loaded as before),
+// and the bundle sits two directories below the root as src/<dir>/<file>.ts does, so that paths
+// the code resolves from its own module (../../sql) still point at the same folders. Any failure (a read-only
 // install, a missing esbuild) returns null and the caller runs the sources through tsx instead.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
