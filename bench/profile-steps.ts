@@ -7,6 +7,7 @@
  *
  * Applies the step runner's settings (applyStepSettings, setRunFiles in src/pipeline/steps.ts), runs sql/<layer>/<file>.sql split at
  * `;` line ends (our SQL files keep that form), then the expectations; rolls back unless `commit`.
+ * PROFILE_PRE=<sql> runs first in the transaction (e.g. a truncate, to time a first load).
  * PROFILE_EXPLAIN=<regex> prints EXPLAIN ANALYZE of the matching statements instead of a time.
  * Not a benchmark (no baseline, one run): for finding where a step's time goes.
  */
@@ -44,6 +45,8 @@ const stmts = (file: string) => loadSql(file).split(/;\s*(?:--[^\n]*)?\n/).map((
 const asOf = (await c.query('select as_of from meta.runs where run_id = $1', [runId])).rows[0].as_of;
 const total = performance.now();
 await c.query('begin');
+// PROFILE_PRE: SQL run first in the transaction, e.g. `truncate silver.customers` to time a first load.
+if (process.env.PROFILE_PRE) await c.query(process.env.PROFILE_PRE);
 await applyStepSettings(c, DEFAULTS.stepWorkMem, layer === 'gold' ? 'gold' : 'silver');
 await setRunContext(c, { runId, asOf });
 if (layer === 'silver') {
