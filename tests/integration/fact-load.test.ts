@@ -8,7 +8,7 @@ import { loadFacts } from '../../src/pipeline/fact-load';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { applyStepSettings } from '../../src/pipeline/steps';
 import { loadExpectations } from '../../src/quality/expectations';
-import { checkModel } from '../../src/quality/runner';
+import { checkModel, hashJoinsForLargeScope } from '../../src/quality/runner';
 import { ExpectationError } from '../../src/errors/expectation-error';
 import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
@@ -126,5 +126,43 @@ describe('loading the facts of a first load', () => {
     await expectPoolUsable(t.rt.pool);
     expect(await factsDigest(t.rt.pool as unknown as pg.ClientBase)).toEqual(expected);
     expect(await factIndexes(t.rt.pool as unknown as pg.ClientBase)).toHaveLength(5);
+  });
+});
+
+describe('the fact expectations of a step with key lookups on', () => {
+  // A small day's facts step runs with key lookups on (meta.set_key_lookups); checking its facts'
+  // customer keys against the dimension hashes the dimension once the run's facts are 5 % of it
+  // or more, and hands the step its settings back after the scan.
+  const rules = () => loadExpectations('gold').fact_sales!.expectations.filter((e) => e.rule !== 'conservation') as Parameters<typeof hashJoinsForLargeScope>[4];
+  const settings = async (c: pg.ClientBase) =>
+    (await c.query(`select current_setting('enable_nestloop') as nestloop, current_setting('random_page_cost') as rpc`)).rows[0];
+
+  it('hashes a large scope, keeps lookups for a small one, and restores the step settings', async () => {
+    const seen = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
+      await setRunContext(c, { runId, asOf: AS_OF });
+      await c.query('analyze gold.dim_customers');
+      await c.query('select meta.set_key_lookups(true)');
+      const step = await settings(c);
+      const restoreLarge = await hashJoinsForLargeScope(c, 'gold', '"gold"."fact_sales"', 't._run_id = meta.ctx_run_id()', rules());
+      const duringLarge = await settings(c);
+      await restoreLarge();
+      const afterLarge = await settings(c);
+      const restoreSmall = await hashJoinsForLargeScope(c, 'gold', '"gold"."fact_sales"', 't._run_id = -1', rules());
+      const duringSmall = await settings(c);
+      await restoreSmall();
+      // The whole check with the switch inside: a broken customer key is still found.
+      await c.query(`update gold.fact_sales set customer_key = -1 where ctid = (select min(ctid) from gold.fact_sales where customer_key is not null)`);
+      const failed = await checkModel(c, 'gold', 'fact_sales', loadExpectations('gold').fact_sales!).catch((err: unknown) => err);
+      return { step, duringLarge, afterLarge, duringSmall, failed, afterCheck: await settings(c) };
+    });
+    expect(seen.step).toEqual({ nestloop: 'on', rpc: '1.1' });
+    expect(seen.duringLarge.nestloop).toBe('off');
+    expect(seen.afterLarge).toEqual(seen.step);
+    expect(seen.duringSmall).toEqual(seen.step);
+    expect(seen.failed).toBeInstanceOf(ExpectationError);
+    const rel = ((seen.failed as ExpectationError).results as { rule?: string }[]).find((r) => r.rule?.startsWith('relationships'));
+    expect(rel).toMatchObject({ rowsChecked: expected.n, rowsFailed: 1, outcome: 'failed' });
+    expect(seen.afterCheck).toEqual(seen.step);
   });
 });
