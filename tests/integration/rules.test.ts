@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import type { RunSummary } from '../../src/pipeline/summary';
-import { loadSql } from '../../src/db/sql-files';
+import { CHECK_FILES, runCheckFile, type CheckName } from '../../src/pipeline/checks';
 import type { PoolClient } from '../../src/db/pool';
 import { expectProductSalesFromFacts } from '../helpers/expect-warehouse';
 import { inRolledBackTransaction } from '../helpers/pooled';
@@ -313,7 +313,10 @@ describe('day 2 and 3: incremental runs', () => {
 
   it('the end-of-run checks fail on a broken warehouse, and on a constraint switched off', async () => {
     // Each case breaks the warehouse inside a transaction that is rolled back.
-    const check = (c: PoolClient, name: string) => c.query(loadSql(`queries/checks/${name}.sql`)).then((r) => r.rows[0] as { passed: boolean; detail: Record<string, unknown> });
+    const check = async (c: PoolClient, name: string) => {
+      const file = Object.entries(CHECK_FILES).find(([, names]) => names.includes(name as CheckName))![0];
+      return (await runCheckFile(c, file, 0, [])).find((r) => r.name === name)!;
+    };
     const broken = (name: string, ...statements: string[]) =>
       inRolledBackTransaction(t.rt.pool, async (c) => {
         for (const s of statements) await c.query(s);
@@ -343,6 +346,19 @@ describe('day 2 and 3: incremental runs', () => {
     expect(await broken('facts_have_dimensions', `update gold.fact_sales set customer_key = null ${where}`)).toMatchObject({ passed: false, detail: { missingCustomerKey: 1 } });
     expect(await broken('facts_have_dimensions', `update gold.fact_sales set product_key = null ${where}`)).toMatchObject({ passed: false, detail: { missingProductKey: 1 } });
     expect(await broken('facts_have_dimensions', `update gold.fact_sales set order_date_key = 19000101 ${where}`)).toMatchObject({ passed: false, detail: { orderDateNotInDimDate: 1 } });
+
+    // The sums: a fact's sales or a day's total changed alone, and the other invariant of the same scan unaffected.
+    const sums = (await broken('sales_sums_agree')) as unknown as { passed: boolean; detail: { factSales: number; factLines: number } };
+    expect(sums).toMatchObject({ passed: true, detail: { dailySales: sums.detail.factSales, monthlyLines: sums.detail.factLines } });
+    expect(sums.detail.factLines).toBeGreaterThan(0);
+    const oneFactOff = (await broken('sales_sums_agree', `update gold.fact_sales set sales_amount = sales_amount + 1 ${where}`)) as unknown as typeof sums;
+    expect(oneFactOff).toMatchObject({ passed: false, detail: { dailySales: sums.detail.factSales } });
+    expect(oneFactOff.detail.factSales).toBeCloseTo(sums.detail.factSales + 1, 2);
+    expect(await broken('sales_sums_agree', 'update gold.agg_monthly_sales set order_lines = order_lines + 1 where year_month = (select min(year_month) from gold.agg_monthly_sales)')).toMatchObject({
+      passed: false,
+      detail: { monthlyLines: sums.detail.factLines + 1 },
+    });
+    expect(await broken('facts_have_dimensions', `update gold.fact_sales set sales_amount = sales_amount + 1 ${where}`)).toMatchObject({ passed: true });
   });
 
   it('running the same files again is a no-op and says so', async () => {
