@@ -1,5 +1,7 @@
+import { inLanes } from '../db/lanes';
 import type { Pool } from '../db/pool';
 import { loadSql } from '../db/sql-files';
+import { underGoldLockShared } from './step-locks';
 
 /** The spec's invariants, each stored by this name in meta.checks. */
 export const CHECKS = ['bronze_rows_conserved', 'scd2_customers', 'scd2_products', 'facts_have_dimensions', 'sales_sums_agree', 'keys_unique'] as const;
@@ -45,8 +47,8 @@ export async function runCheckFile(db: Queryable, file: string, runId: number, f
 
 /**
  * Runs every check and stores the results with the run (meta.checks). The check files read the
- * whole warehouse and are independent of each other: they run side by side on the pool (seed
- * scale: about 8 s one after another).
+ * whole warehouse and are independent of each other: they run side by side on the pool's free
+ * connections (seed scale: about 8 s one after another).
  */
 export async function runChecks(pool: Pool, runId: number): Promise<CheckResult[]> {
   const files = await pool.query<{ ids: string[] }>(
@@ -54,9 +56,15 @@ export async function runChecks(pool: Pool, runId: number): Promise<CheckResult[
     [runId],
   );
   const fileIds = files.rows[0]!.ids;
-  const byFile = await Promise.all(Object.keys(CHECK_FILES).map((file) => runCheckFile(pool, file, runId, fileIds)));
+  // Under the gold lock, shared: another run's gold step part-way (its facts committed, its
+  // aggregates not yet) would fail this run's sums. In lanes: none waits for a pooled connection
+  // while the lock is held.
+  const found: CheckResult[] = [];
+  await underGoldLockShared(pool, (lead) =>
+    inLanes(pool, lead, Object.keys(CHECK_FILES), async (client, file) => found.push(...(await runCheckFile(client, file, runId, fileIds)))),
+  );
   // Stored and returned in the order of CHECKS.
-  const results = CHECKS.map((name) => byFile.flat().find((r) => r.name === name)!);
+  const results = CHECKS.map((name) => found.find((r) => r.name === name)!);
   for (const r of results) {
     await pool.query(
       `insert into meta.checks (run_id, name, passed, detail) values ($1, $2, $3, $4)

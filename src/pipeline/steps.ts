@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { setRunContext } from '../db/run-context';
-import { discardClient, freeConnections, inTransaction, withClient, type Pool } from '../db/pool';
+import { inLanes } from '../db/lanes';
+import { inTransaction, withClient, type Pool } from '../db/pool';
 import { ExpectationError } from '../errors/expectation-error';
 import { StepError } from '../errors/step-error';
 import { loadExpectations } from '../quality/expectations';
@@ -11,6 +12,7 @@ import { storeQuality } from '../quality/store';
 import { loadFacts } from './fact-load';
 import { loadSales } from './sales-load';
 import { runScript } from './run-script';
+import { STEP_LOCK_NAMESPACE, underGoldLock } from './step-locks';
 
 /**
  * The gold dimensions, in one transaction with their expectations: a step of their own, run as
@@ -35,8 +37,6 @@ export const GOLD_FACTS_STEP = 'facts';
  */
 export const GOLD_AGGREGATES = ['agg_daily_sales', 'agg_monthly_sales', 'customer_sales', 'product_sales'] as const;
 
-/** Serialises the same step across concurrent runs (upserts of one table never interleave). */
-const LOCK_NAMESPACE = 727_100;
 
 export interface StepResult {
   rows: number;
@@ -166,7 +166,7 @@ export async function runSilverStep(
   const asOf = await runAsOf(pool, runId);
   let path: StepResult['path'];
   const result = await tracked(pool, workMem, runId, 'silver', entity, async (client) => {
-    await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, `silver.${entity}`]);
+    await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [STEP_LOCK_NAMESPACE, `silver.${entity}`]);
     await setRunContext(client, { runId, asOf });
     // A replay judges the run's silver rejects of this source again: the rules decide anew, and
     // the rows that still fail are quarantined again (in this transaction: a failure keeps them).
@@ -215,20 +215,6 @@ async function checkGold(client: pg.PoolClient, runId: number, specs: GoldSpecs,
     const { results, score } = await checkModel(client, 'gold', model, spec, opts);
     await storeQuality(client, runId, [...results, score]);
   }
-}
-
-/** Holds the gold lock (a session lock: it spans several transactions) while fn runs on `lead`. */
-async function underGoldLock<T>(pool: Pool, fn: (lead: pg.PoolClient) => Promise<T>): Promise<T> {
-  return withClient(pool, async (lead) => {
-    // Released with the connection if this worker dies.
-    await lead.query('select pg_advisory_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']);
-    try {
-      return await fn(lead);
-    } finally {
-      // A connection that may still hold the lock must not go back to the pool.
-      await lead.query('select pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, 'gold']).catch(() => discardClient(lead));
-    }
-  });
 }
 
 /** The dimensions step on `lead` (caller holds the gold lock). */
@@ -313,27 +299,4 @@ async function builtSince(client: pg.ClientBase, runId: number, step: string, in
     [runId, step, inputs],
   );
   return rows[0] ? { rows: Number(rows[0].rows), ms: Number(rows[0].ms) } : undefined;
-}
-
-/**
- * Runs fn for every item, on `lead` and on as many more pooled connections as the pool has free
- * now (one per item at most: a lane never waits for a connection another job holds). Every lane
- * finishes its item before this returns; the first error is rethrown.
- */
-async function inLanes<T>(pool: Pool, lead: pg.PoolClient, items: readonly T[], fn: (client: pg.PoolClient, item: T) => Promise<unknown>): Promise<void> {
-  const queue = [...items];
-  const errors: unknown[] = [];
-  const lane = async (client: pg.PoolClient): Promise<void> => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-      try {
-        await fn(client, item);
-      } catch (err) {
-        errors.push(err);
-        return; // this connection may be gone; the other lanes take the rest
-      }
-    }
-  };
-  const extra = Array.from({ length: Math.min(items.length - 1, freeConnections(pool)) }, () => withClient(pool, lane));
-  await Promise.allSettled([lane(lead), ...extra]);
-  if (errors.length > 0) throw errors[0];
 }

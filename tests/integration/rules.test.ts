@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import type { RunSummary } from '../../src/pipeline/summary';
-import { CHECK_FILES, runCheckFile, type CheckName } from '../../src/pipeline/checks';
+import { CHECK_FILES, CHECKS, runCheckFile, runChecks, type CheckName } from '../../src/pipeline/checks';
+import { STEP_LOCK_NAMESPACE } from '../../src/pipeline/step-locks';
 import type { PoolClient } from '../../src/db/pool';
 import { expectProductSalesFromFacts } from '../helpers/expect-warehouse';
 import { inRolledBackTransaction } from '../helpers/pooled';
@@ -359,6 +360,31 @@ describe('day 2 and 3: incremental runs', () => {
       detail: { monthlyLines: sums.detail.factLines + 1 },
     });
     expect(await broken('facts_have_dimensions', `update gold.fact_sales set sales_amount = sales_amount + 1 ${where}`)).toMatchObject({ passed: true });
+  });
+
+  it('the end-of-run checks wait for a gold step part-way and then see its end', async () => {
+    // Another run's gold step holds the gold lock, with its facts committed and its aggregates not
+    // yet: the checks must not read the warehouse in between.
+    const fact = await one<{ o: string; p: string }>('select order_number as o, product_number as p from gold.fact_sales where order_date is not null order by 1, 2 limit 1');
+    const gold = await t.rt.pool.connect();
+    const shift = (d: number) => gold.query('update gold.fact_sales set sales_amount = sales_amount + $3 where order_number = $1 and product_number = $2', [fact.o, fact.p, d]);
+    let finished = false;
+    try {
+      await gold.query('select pg_advisory_lock($1, hashtext($2))', [STEP_LOCK_NAMESPACE, 'gold']);
+      await shift(1);
+      const checking = runChecks(t.rt.pool, day1.runId).then((r) => ((finished = true), r));
+      await expect
+        .poll(async () => (await one<{ n: number }>(`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and mode = 'ShareLock' and database = (select oid from pg_database where datname = current_database())`)).n, { timeout: 10_000 })
+        .toBe(1);
+      expect(finished).toBe(false);
+      await shift(-1); // the step's aggregates commit: the sums agree again
+      await gold.query('select pg_advisory_unlock($1, hashtext($2))', [STEP_LOCK_NAMESPACE, 'gold']);
+      const results = await checking;
+      expect(results.map((r) => r.name)).toEqual([...CHECKS]);
+      expect(results.filter((r) => !r.passed)).toEqual([]);
+    } finally {
+      gold.release();
+    }
   });
 
   it('running the same files again is a no-op and says so', async () => {
