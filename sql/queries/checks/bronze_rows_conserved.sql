@@ -18,7 +18,8 @@ with files as (
   union all select 'erp_cust_az12', _file_id, count(*) from bronze.erp_cust_az12 where _file_id = any($2::bigint[]) group by _file_id
   union all select 'erp_loc_a101', _file_id, count(*) from bronze.erp_loc_a101 where _file_id = any($2::bigint[]) group by _file_id
   union all select 'erp_px_cat_g1v2', _file_id, count(*) from bronze.erp_px_cat_g1v2 where _file_id = any($2::bigint[]) group by _file_id
-), counted as (
+), counted as materialized (  -- once: inlined, each use of `loaded` below counted the bronze rows again
+                              -- (seed scale, a first load: 4.3 s and 4.5 core-s, against 1.9 s and 1.9)
   select f.*, coalesce((select b.n from in_bronze b where b._file_id = f.file_id and b.source = f.source), 0) as loaded
     from files f
 )
