@@ -18,7 +18,14 @@ export class Params {
  * This form stands alone (correlated subqueries for unique and relationships): it serves
  * statements over the few rows a rule drops. Scans over a whole model use compileScan instead.
  */
-export function passPredicate(e: Exclude<Expectation, { rule: 'conservation' }>, schema: string, model: string, p: Params): string {
+export function passPredicate(
+  e: Exclude<Expectation, { rule: 'conservation' }>,
+  schema: string,
+  model: string,
+  p: Params,
+  /** True for a column of an integer type (int2, int4, int8): its range bounds are compared as integers. */
+  integerColumn: (column: string) => boolean = () => false,
+): string {
   switch (e.rule) {
     case 'not_null':
       return `t.${quoteIdent(e.column)} is not null`;
@@ -31,7 +38,14 @@ export function passPredicate(e: Exclude<Expectation, { rule: 'conservation' }>,
       return `t.${quoteIdent(e.column)} is null or t.${quoteIdent(e.column)}::text = any(${p.add(e.values)}::text[])`;
     case 'range': {
       const c = `t.${quoteIdent(e.column)}`;
-      const parts = [e.min !== undefined ? `${c} >= ${p.add(e.min)}::numeric` : null, e.max !== undefined ? `${c} <= ${p.add(e.max)}::numeric` : null].filter(Boolean);
+      // An integer column against a numeric bound is cast to numeric on every row (seed scale,
+      // the order lines' two range rules: 3.3 → 2.5 core-s for the whole scan compared as
+      // integers). For an integer, c >= min is c >= ceil(min), and c <= max is c <= floor(max).
+      const bound = (v: number, round: (x: number) => number): string => {
+        const whole = round(v);
+        return integerColumn(e.column) && Number.isSafeInteger(whole) ? `${p.add(whole)}::int8` : `${p.add(v)}::numeric`;
+      };
+      const parts = [e.min !== undefined ? `${c} >= ${bound(e.min, Math.ceil)}` : null, e.max !== undefined ? `${c} <= ${bound(e.max, Math.floor)}` : null].filter(Boolean);
       return `${c} is null or (${parts.length > 0 ? parts.join(' and ') : 'true'})`;
     }
     case 'relationships':
@@ -66,6 +80,8 @@ export function compileScan(
   skip: (e: Expectation) => boolean,
   /** True when a relationship's target column is unique: joined as is (through its index on a small run). */
   uniqueTarget: (e: Extract<Expectation, { rule: 'relationships' }>) => boolean = () => false,
+  /** True for a column of an integer type (passPredicate). */
+  integerColumn: (column: string) => boolean = () => false,
 ): ScanRules {
   const joins: string[] = [];
   const predicates = rules.map((e, i) => {
@@ -85,7 +101,7 @@ export function compileScan(
       );
       return `${alias}.${cols[0]} is null`;
     }
-    return passPredicate(e, schema, model, p);
+    return passPredicate(e, schema, model, p, integerColumn);
   });
   return { joins: joins.join('\n'), predicates: predicates.map((x) => `coalesce((${x}), false)`) };
 }

@@ -51,6 +51,8 @@ export async function checkModel(
   for (const e of rowRules) {
     if (e.rule === 'relationships' && (await uniqueIndexes(client, layer, e.to_table)).has(e.to_column)) uniqueTargets.add(`${e.to_table}.${e.to_column}`);
   }
+  const integers = await integerColumns(client, layer, model);
+  const integerColumn = (column: string): boolean => integers.has(column);
   const { joins, predicates } = compileScan(
     rowRules,
     layer,
@@ -58,6 +60,7 @@ export async function checkModel(
     params,
     (e) => e.rule !== 'conservation' && isEnforced(e),
     (e) => uniqueTargets.has(`${e.to_table}.${e.to_column}`),
+    integerColumn,
   );
   const from = `${table} t ${joins}`;
   const restoreJoins = await hashJoinsForLargeScope(client, layer, table, scope, rowRules);
@@ -75,7 +78,7 @@ export async function checkModel(
   // One rule's predicate on its own parameters, for the statements that use that rule alone.
   const alone = (e: (typeof rowRules)[number]): { sql: string; params: Params } => {
     const own = new Params();
-    return { sql: `coalesce((${passPredicate(e, layer, model, own)}), false)`, params: own };
+    return { sql: `coalesce((${passPredicate(e, layer, model, own, integerColumn)}), false)`, params: own };
   };
   // The failing rows, scored once (one more scan, only when something failed); samples come from them.
   const anyFailed = Number(c.passed) < checked;
@@ -235,6 +238,16 @@ export async function hashJoinsForLargeScope(
       before.random_page_cost,
     ]);
   };
+}
+
+/** The table's columns of an integer type (int2, int4, int8). */
+async function integerColumns(client: pg.ClientBase, schema: string, table: string): Promise<Set<string>> {
+  const { rows } = await client.query<{ name: string }>(
+    `select attname as name from pg_attribute
+      where attrelid = to_regclass($1) and attnum > 0 and not attisdropped and atttypid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)`,
+    [`${schema}.${table}`],
+  );
+  return new Set(rows.map((r) => r.name));
 }
 
 /** Column sets (sorted, comma-joined) of the table's unique indexes without a predicate. */

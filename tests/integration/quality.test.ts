@@ -78,6 +78,26 @@ describe('expectations', () => {
     expect(trend).toEqual([{ run_id: s.runId, score: 0.66667 }]);
   });
 
+  it('a range on an integer column keeps fractional bounds exact (compared as integers), and drops by it', async () => {
+    // customer_id is int8: 1.5 ≤ id ≤ 3.5 holds for 2 and 3 only; −0.5 ≤ id for all; id ≤ 2 for 1 and 2.
+    const s = await runWith(
+      [
+        `      - { name: id_between, rule: range, column: customer_id, min: 1.5, max: 3.5, action: warn }`,
+        `      - { name: id_not_negative, rule: range, column: customer_id, min: -0.5, action: warn }`,
+        `      - { name: id_small, rule: range, column: customer_id, max: 2, action: drop }`,
+        '',
+      ].join('\n'),
+      [row(1, 'Ann'), row(2, 'Bob'), row(3, 'Cy'), row(4, 'Di')],
+    );
+    expect(s.status, s.message ?? '').toBe('succeeded');
+    expect(await results(s.runId)).toEqual([
+      { rule: 'id_between', rows_checked: 4, rows_failed: 2, outcome: 'warned', sample_keys: [{ customer_id: 1 }, { customer_id: 4 }] },
+      { rule: 'id_not_negative', rows_checked: 4, rows_failed: 0, outcome: 'passed', sample_keys: [] },
+      { rule: 'id_small', rows_checked: 4, rows_failed: 2, outcome: 'dropped', sample_keys: [{ customer_id: 3 }, { customer_id: 4 }] },
+    ]);
+    expect(await silverIds(1, 4)).toEqual([1, 2]);
+  });
+
   it('drop moves the failing rows to quarantine under the rule name, with file and line', async () => {
     const s = await runWith(`      - { name: no_mallory, rule: expression, sql: "first_name <> 'Mallory'", action: drop }\n`, [row(201, 'Ann'), row(202, 'Mallory'), row(203, 'Bob')]);
     expect(s.status, s.message ?? '').toBe('succeeded');
