@@ -37,7 +37,6 @@ export const GOLD_FACTS_STEP = 'facts';
  */
 export const GOLD_AGGREGATES = ['agg_daily_sales', 'agg_monthly_sales', 'customer_sales', 'product_sales'] as const;
 
-
 export interface StepResult {
   rows: number;
   ms: number;
