@@ -3,22 +3,21 @@ import type { Pool } from '../db/pool';
 import { loadSql } from '../db/sql-files';
 import { underGoldLockShared } from './step-locks';
 
-/** The spec's invariants, each stored by this name in meta.checks. */
-export const CHECKS = ['bronze_rows_conserved', 'scd2_customers', 'scd2_products', 'facts_have_dimensions', 'sales_sums_agree', 'keys_unique'] as const;
-export type CheckName = (typeof CHECKS)[number];
-
 /**
- * The SQL files under sql/queries/checks/ and the invariants each checks: one row (passed,
+ * The SQL files under sql/queries/checks/ and the spec's invariants each checks: one row (passed,
  * detail) for a file of one invariant; a row per invariant, named by a `name` column, for a file
  * that checks several from one scan (the fact table's two: one read of the facts instead of two).
  */
-export const CHECK_FILES: Readonly<Record<string, readonly CheckName[]>> = {
+export const CHECK_FILES = {
   bronze_rows_conserved: ['bronze_rows_conserved'],
   scd2_customers: ['scd2_customers'],
   scd2_products: ['scd2_products'],
   facts_dimensions_and_sums: ['facts_have_dimensions', 'sales_sums_agree'],
   keys_unique: ['keys_unique'],
-};
+} as const;
+export type CheckName = (typeof CHECK_FILES)[keyof typeof CHECK_FILES][number];
+/** The invariants, each stored by this name in meta.checks, in this order. */
+export const CHECKS: readonly CheckName[] = Object.values(CHECK_FILES).flat();
 
 export interface CheckResult {
   name: string;
@@ -34,7 +33,7 @@ type Queryable = Pick<Pool, 'query'>;
  * bronze's partitions by.
  */
 export async function runCheckFile(db: Queryable, file: string, runId: number, fileIds: string[]): Promise<CheckResult[]> {
-  const names = CHECK_FILES[file];
+  const names: readonly CheckName[] | undefined = (CHECK_FILES as Record<string, readonly CheckName[]>)[file];
   if (!names) throw new Error(`no check file ${file}`);
   const sql = loadSql(`queries/checks/${file}.sql`);
   const params = sql.includes('$2') ? [runId, fileIds] : sql.includes('$1') ? [runId] : [];

@@ -315,7 +315,7 @@ describe('day 2 and 3: incremental runs', () => {
   it('the end-of-run checks fail on a broken warehouse, and on a constraint switched off', async () => {
     // Each case breaks the warehouse inside a transaction that is rolled back.
     const check = async (c: PoolClient, name: string) => {
-      const file = Object.entries(CHECK_FILES).find(([, names]) => names.includes(name as CheckName))![0];
+      const file = Object.entries(CHECK_FILES).find(([, names]) => (names as readonly CheckName[]).includes(name as CheckName))![0];
       return (await runCheckFile(c, file, 0, [])).find((r) => r.name === name)!;
     };
     const broken = (name: string, ...statements: string[]) =>
