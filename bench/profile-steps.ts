@@ -84,12 +84,9 @@ if (layer === 'silver') {
   // loops on) are reset before the next group, as a new transaction would have them (otherwise a
   // first load's fact expectations, run after the aggregates, took 8.8 s here and 2 s in a run).
   const freshSettings = async (): Promise<void> => {
-    await c.query(
-      `select set_config(name, reset_val, true) from pg_settings
-        where name = any(array['enable_hashagg', 'enable_hashjoin', 'enable_mergejoin', 'enable_nestloop', 'random_page_cost',
-                               'min_parallel_table_scan_size', 'parallel_setup_cost'])`,
-    );
+    await c.query('reset all'); // every setting a script changed, then the step's own again
     await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
+    await setRunContext(c, { runId, asOf });
   };
   // The fact table as the facts step loads it (loadFacts: streamed from a second connection when
   // the table is empty); PROFILE_FACTS=upsert forces sql/gold/fact_sales.sql.

@@ -206,8 +206,8 @@ async function checkConservation(client: pg.ClientBase, model: string, e: Extrac
  * key lookups on (meta.set_key_lookups, migration 014), and the planner, which does not know a new
  * run's rows yet (the run index's statistics predate them), looks every row of the scope up in the
  * target: at seed scale, a 1 % day's 75 k facts checked against the million-row customer dimension
- * took 0.99 s by lookups and 0.43 s by hashing the dimension. The scope is counted and compared
- * with each target's size by the 5 % rule of meta.use_key_lookups; when it is larger, the scan
+ * took 0.99 s by lookups and 0.43 s by hashing the dimension. The scope is counted and judged
+ * against the smallest target by meta.use_key_lookups (its 5 % rule); when it is larger, the scan
  * hashes, and the step's settings come back after it (the returned function).
  */
 export async function hashJoinsForLargeScope(
@@ -225,13 +225,13 @@ export async function hashJoinsForLargeScope(
   );
   const before = rows[0]!;
   if (before.nestloop !== 'on') return keep;
-  const sized = await client.query<{ small: boolean }>(
-    `select (select count(*) from ${table} t where ${scope}) * 20
-              < (select coalesce(min(greatest(c.reltuples, 0)), 0) from pg_class c where c.oid = any($1::regclass[])) as small`,
+  // meta.use_key_lookups' own rule against the smallest target: it turns lookups off for a large
+  // scope (and leaves them on for a small one); the step's values come back after the scan.
+  await client.query(
+    `select meta.use_key_lookups((select count(*) from ${table} t where ${scope}),
+                                 (select c.oid::regclass from pg_class c where c.oid = any($1::regclass[]) order by greatest(c.reltuples, 0) limit 1))`,
     [targets],
   );
-  if (sized.rows[0]!.small) return keep;
-  await client.query(`select meta.set_key_lookups(false)`);
   return async () => {
     await client.query(`select set_config('enable_nestloop', $1, true), set_config('random_page_cost', $2, true)`, [
       before.nestloop,
