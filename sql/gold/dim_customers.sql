@@ -3,7 +3,7 @@
 -- current version closed (valid_to = as-of − 1 day) and a new version valid from the as-of date.
 -- Inputs: silver.customers, silver.erp_customers, silver.locations (rows changed by this run; all
 --         of them while the dimension is empty); meta.ctx_run_id(), meta.ctx_as_of().
--- Outputs: gold.dim_customers. Grain: one row per customer version. Key: customer_key;
+-- Outputs: gold.dim_customers (each version written stamped with the run). Grain: one row per customer version. Key: customer_key;
 --          (customer_id) unique where is_current; validity ranges never overlap (enforced).
 -- A change on or before the current version's valid_from (same-day rerun, late as-of) corrects
 -- the current version in place: history is never rewritten into overlapping ranges.
@@ -55,14 +55,14 @@ update gold.dim_customers d
    set customer_number = i.customer_number, first_name = i.first_name, last_name = i.last_name,
        email = i.email, phone = i.phone, address = i.address, city = i.city, postal_code = i.postal_code,
        country = i.country, marital_status = i.marital_status, gender = i.gender, birthdate = i.birthdate,
-       create_date = i.create_date, attr_hash = i.attr_hash
+       create_date = i.create_date, attr_hash = i.attr_hash, _run_id = meta.ctx_run_id()
   from customer_image i
  where d.customer_id = i.customer_id and d.is_current and d.attr_hash <> i.attr_hash
    and d.valid_from >= meta.ctx_as_of();
 
 -- Close the current version of every other changed customer.
 update gold.dim_customers d
-   set valid_to = meta.ctx_as_of() - 1, is_current = false
+   set valid_to = meta.ctx_as_of() - 1, is_current = false, _run_id = meta.ctx_run_id()
   from customer_image i
  where d.customer_id = i.customer_id and d.is_current and d.attr_hash <> i.attr_hash
    and d.valid_from < meta.ctx_as_of();
@@ -74,15 +74,17 @@ select meta.suspend_indexes('gold.dim_customers');
 -- Open a version for new customers and for those just closed.
 insert into gold.dim_customers (customer_id, customer_number, first_name, last_name, email, phone, address, city,
                                 postal_code, country, marital_status, gender, birthdate, create_date,
-                                valid_from, valid_to, is_current, attr_hash)
+                                valid_from, valid_to, is_current, attr_hash, _run_id)
 select i.customer_id, i.customer_number, i.first_name, i.last_name, i.email, i.phone, i.address, i.city,
        i.postal_code, i.country, i.marital_status, i.gender, i.birthdate, i.create_date,
-       meta.ctx_as_of(), null, true, i.attr_hash
+       meta.ctx_as_of(), null, true, i.attr_hash, meta.ctx_run_id()
   from customer_image i
  where not exists (select 1 from gold.dim_customers d where d.customer_id = i.customer_id and d.is_current);
 
 select meta.restore_indexes('gold.dim_customers');
+-- The run's versions summarised in its run index (migration 028), for the expectations' scan.
+select meta.summarize_new_ranges('gold.dim_customers');
 
 -- The fact model joins to the current versions next, in this transaction: give the planner their size
 -- once a tenth of them changed (migration 021).
-select meta.analyze_if_stale('gold.dim_customers', 'customer_id', 'customer_key', 'is_current');
+select meta.analyze_if_stale('gold.dim_customers', 'customer_id', 'customer_key', 'is_current', '_run_id');

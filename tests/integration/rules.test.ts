@@ -229,6 +229,20 @@ describe('day 2 and 3: incremental runs', () => {
       { customer_id: 2, last_name: 'Ray', valid_from: '2024-06-30', valid_to: null, is_current: true },
       { customer_id: 6, last_name: 'Cole', valid_from: '2024-07-01', valid_to: null, is_current: true },
     ]);
+    // Each version records the run that last wrote it (migration 028): customer 1's closed and new
+    // versions and customer 6's new one are day 2's; customer 2's, untouched, stays the first run's.
+    // The dimension's expectations check those versions only, not the whole dimension.
+    expect(await q('select customer_id, valid_from, _run_id::int as run from gold.dim_customers where customer_id in (1, 2, 6) order by customer_id, valid_from')).toEqual([
+      { customer_id: 1, valid_from: '2024-06-30', run: day2.runId },
+      { customer_id: 1, valid_from: '2024-07-01', run: day2.runId },
+      { customer_id: 2, valid_from: '2024-06-30', run: day1.runId },
+      { customer_id: 6, valid_from: '2024-07-01', run: day2.runId },
+    ]);
+    const written = await one<{ n: number; all: number }>('select count(*) filter (where _run_id = $1)::int as n, count(*)::int as all from gold.dim_customers', [day2.runId]);
+    expect(written.n).toBeLessThan(written.all);
+    expect(await q(`select rule, rows_checked from meta.quality_results where run_id = $1 and layer = 'gold' and model = 'dim_customers' order by rule`, [day2.runId])).toEqual(
+      ['accepted_values_gender', 'not_null_customer_id', 'valid_range_ordered'].map((rule) => ({ rule, rows_checked: written.n })),
+    );
     // Customer 2's day-2 row has an older create date: it loses to silver's row and is quarantined.
     expect(await one("select email from silver.customers where customer_id = 2")).toEqual({ email: 'bob@example.com' });
     expect(await one("select count(*)::int as n from quarantine.rejects where rule = 'customers.superseded' and line = 4 and file_id = (select max(file_id) from meta.files where source = 'crm_cust_info')")).toEqual({ n: 1 });
@@ -248,8 +262,8 @@ describe('day 2 and 3: incremental runs', () => {
   it('a same-day change corrects the current version in place', async () => {
     const day3 = await runPipeline(t.rt, { inputDir: path.join(FIXTURES, 'day3'), asOf: '2024-07-01', workers: 1 });
     expect(day3.status).toBe('succeeded');
-    expect(await q('select last_name, valid_from, is_current from gold.dim_customers where customer_id = 6')).toEqual([
-      { last_name: 'Cole-Baker', valid_from: '2024-07-01', is_current: true },
+    expect(await q('select last_name, valid_from, is_current, _run_id::int as run from gold.dim_customers where customer_id = 6')).toEqual([
+      { last_name: 'Cole-Baker', valid_from: '2024-07-01', is_current: true, run: day3.runId },
     ]);
   });
 
