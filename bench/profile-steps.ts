@@ -3,14 +3,17 @@
  * the run (e.g. a copy of a bench database: `create database prof template metalayer_bench_w2`).
  *
  *   npx tsx bench/profile-steps.ts DBURL RUNID silver ENTITY SOURCE [commit]   (PROFILE_SALES=upsert: sales.sql's path)
- *   npx tsx bench/profile-steps.ts DBURL RUNID gold [commit]
+ *   npx tsx bench/profile-steps.ts DBURL RUNID gold [commit]   (PROFILE_FACTS=upsert or statements: the facts' upsert path)
  *
  * Applies the step runner's settings (applyStepSettings, setRunFiles in src/pipeline/steps.ts), runs sql/<layer>/<file>.sql split at
  * `;` line ends (our SQL files keep that form), then the expectations; rolls back unless `commit`.
+ * Each statement's line shows its wall time and the machine's busy core-seconds meanwhile (its
+ * parallel workers included; meaningful on an otherwise idle machine).
  * PROFILE_PRE=<sql> runs first in the transaction (e.g. a truncate, to time a first load).
  * PROFILE_EXPLAIN=<regex> prints EXPLAIN ANALYZE of the matching statements instead of a time.
  * Not a benchmark (no baseline, one run): for finding where a step's time goes.
  */
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { DEFAULTS } from '../src/config/defaults';
 import { loadSql } from '../src/db/sql-files';
@@ -24,6 +27,12 @@ import { checkContractTypes } from '../src/quality/contract-types';
 import type { FlagTally } from '../src/db/copy-flags';
 import { checkModel } from '../src/quality/runner';
 
+/** The machine's busy core-seconds so far (/proc/stat): a statement's CPU, its parallel workers included, on an otherwise idle machine. */
+function busyCoreSeconds(): number {
+  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq!) / 100;
+}
+
 const [url, runIdS, layer, entity, source, commitFlag] = process.argv.slice(2);
 const runId = Number(runIdS);
 const c = new pg.Client({ connectionString: url });
@@ -36,9 +45,11 @@ const t = async (label: string, sql: string, params?: unknown[]) => {
     return r;
   }
   const s = performance.now();
+  const busy = busyCoreSeconds();
   const r = await c.query(sql, params as never);
   const ms = performance.now() - s;
-  console.log(`${ms.toFixed(0).padStart(7)} ms  ${label}  ${(r as pg.QueryResult).rowCount ?? ''}`);
+  const cpu = busyCoreSeconds() - busy;
+  console.log(`${ms.toFixed(0).padStart(7)} ms ${cpu.toFixed(2).padStart(6)} core-s  ${label}  ${(r as pg.QueryResult).rowCount ?? ''}`);
   return r;
 };
 const stmts = (file: string) => loadSql(file).split(/;\s*(?:--[^\n]*)?\n/).map((s) => s.replace(/^(\s*--[^\n]*\n)*/g, '').trim()).filter((s) => s.length > 0);
@@ -89,7 +100,8 @@ if (layer === 'silver') {
     await setRunContext(c, { runId, asOf });
   };
   // The fact table as the facts step loads it (loadFacts: streamed from a second connection when
-  // the table is empty); PROFILE_FACTS=upsert forces sql/gold/fact_sales.sql.
+  // the table is empty); PROFILE_FACTS=upsert forces sql/gold/fact_sales.sql, and
+  // PROFILE_FACTS=statements times that path's scripts statement by statement.
   const readers = new pg.Pool({ connectionString: url, max: 1 });
   let streamed: FactLoad['streamed'];
   for (const m of [...GOLD_DIMENSION_MODELS, ...GOLD_FACT_MODELS, ...GOLD_AGGREGATES, 'warehouse_state']) {
@@ -103,9 +115,16 @@ if (layer === 'silver') {
       await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
       await setRunContext(c, { runId, asOf });
       console.log('            (dimensions committed)');
-      const load = await loadFacts(readers, c, { runId, asOf }, (r) => applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold'), { stream: process.env.PROFILE_FACTS !== 'upsert' });
-      streamed = load.streamed;
-      console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  [fact_sales] loadFacts, path ${load.path}`);
+      if (process.env.PROFILE_FACTS === 'statements') {
+        // The upsert path's three scripts statement by statement (what loadFacts runs on a table with facts).
+        for (const f of ['fact_changes', 'fact_sales', 'fact_late_customers']) {
+          for (const s of stmts(`gold/${f}.sql`)) await t(`[${f}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
+        }
+      } else {
+        const load = await loadFacts(readers, c, { runId, asOf }, (r) => applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold'), { stream: process.env.PROFILE_FACTS !== 'upsert' });
+        streamed = load.streamed;
+        console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  [fact_sales] loadFacts, path ${load.path}`);
+      }
     } else for (const s of stmts(`gold/${m}.sql`)) await t(`[${m}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
     console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  == ${m}`);
     // The expectations at the end of their transaction, with its settings, as runGoldStep's
