@@ -13,7 +13,6 @@
  * PROFILE_EXPLAIN=<regex> prints EXPLAIN ANALYZE of the matching statements instead of a time.
  * Not a benchmark (no baseline, one run): for finding where a step's time goes.
  */
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { DEFAULTS } from '../src/config/defaults';
 import { loadSql } from '../src/db/sql-files';
@@ -26,12 +25,7 @@ import { sourceByName } from '../src/contracts/retail';
 import { checkContractTypes } from '../src/quality/contract-types';
 import type { FlagTally } from '../src/db/copy-flags';
 import { checkModel } from '../src/quality/runner';
-
-/** The machine's busy core-seconds so far (/proc/stat): a statement's CPU, its parallel workers included, on an otherwise idle machine. */
-function busyCoreSeconds(): number {
-  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return (user! + nice! + system! + irq! + softirq!) / 100;
-}
+import { machineCpuSeconds } from './processes';
 
 const [url, runIdS, layer, entity, source, commitFlag] = process.argv.slice(2);
 const runId = Number(runIdS);
@@ -45,10 +39,10 @@ const t = async (label: string, sql: string, params?: unknown[]) => {
     return r;
   }
   const s = performance.now();
-  const busy = busyCoreSeconds();
+  const busy = machineCpuSeconds().busy; // the machine's: the statement's parallel workers included
   const r = await c.query(sql, params as never);
   const ms = performance.now() - s;
-  const cpu = busyCoreSeconds() - busy;
+  const cpu = machineCpuSeconds().busy - busy;
   console.log(`${ms.toFixed(0).padStart(7)} ms ${cpu.toFixed(2).padStart(6)} core-s  ${label}  ${(r as pg.QueryResult).rowCount ?? ''}`);
   return r;
 };

@@ -3,8 +3,9 @@
 -- current version closed (valid_to = as-of − 1 day) and a new version valid from the as-of date.
 -- Inputs: silver.customers, silver.erp_customers, silver.locations (rows changed by this run; all
 --         of them while the dimension is empty); meta.ctx_run_id(), meta.ctx_as_of().
--- Outputs: gold.dim_customers (each version written stamped with the run). Grain: one row per customer version. Key: customer_key;
---          (customer_id) unique where is_current; validity ranges never overlap (enforced).
+-- Outputs: gold.dim_customers, each version written stamped with the run (_run_id). Grain: one row
+--          per customer version. Key: customer_key; (customer_id) unique where is_current;
+--          validity ranges never overlap (enforced).
 -- A change on or before the current version's valid_from (same-day rerun, late as-of) corrects
 -- the current version in place: history is never rewritten into overlapping ranges.
 
