@@ -6,7 +6,8 @@
  *
  * Copies TEMPLATE_DB (e.g. `create database day2tpl template metalayer_bench_w2` after a seed
  * bench) to `day_timeline`, writes the day's files as the bench's next day does (1 % changed
- * customers, 1 % new order lines; TAG makes the order numbers and names new again, as a day after
+ * customers, 1 % new order lines; TAG makes the order numbers and names new again and picks
+ * other customers than the bench's next day (writeIncrementalDay's day 1), as a day after
  * the bench's next day needs), runs them with WORKERS (default 2) `metalayer worker` processes
  * and prints the command's wall time, the steps' timeline and the time after the last step (the
  * end-of-run checks and the summary). With DAY_BRONZE_ONLY=1 the workers serve the bronze queue

@@ -18,7 +18,8 @@
  *      bronze ÷ baseline compares the two medians;
  *   3. MetaLayer: the full pipeline with N separate worker processes (one job per queue at a time
  *      each), for each N of --workers; then the next day's files (1 % changed customers, 1 % new order
- *      lines) on the warehouse just built, from a checkpoint too, as a share of the full run.
+ *      lines) on the warehouse just built, and the day after's (as much again, other customers) on
+ *      the warehouse that day left, each from a checkpoint too, as a share of the full run.
  * Prints rows, seconds and rows/s per layer, bronze ÷ baseline, peak RSS per worker process,
  * queue overhead, the machine's CPU use during the full run (busy core-seconds and their share of
  * cores × wall) and where it went (core-seconds by step: bench/cpu-by-step.ts), machine facts;
@@ -172,15 +173,29 @@ async function metalayer(dir: string, workers: number) {
   // How much of the cores the run used: near 1, the run is bound by CPU and only removing work
   // (not overlapping it) makes it shorter.
   const cpu = { busyCoreSeconds: cpuAfter.busy - cpuBefore.busy, idleCoreSeconds: cpuAfter.idle - cpuBefore.idle };
-  // The next day: 1 % changed customers and 1 % new order lines, on the warehouse just built.
-  const dayDir = path.join(ROOT, 'bench/data', `incremental-${path.basename(dir)}`);
-  const day = await writeIncrementalDay(dir, dayDir, '2025-07-01');
-  // From a checkpoint, as the full run and each baseline load: a real next day comes hours after
-  // the big load's writes reached the disk, not while the server still flushes them.
-  await checkpoint(url);
-  const incStarted = performance.now();
-  const inc = JSON.parse(await cli(['run', '--input', dayDir, '--as-of', '2025-07-01', '--json'], { ...env, LOG_LEVEL: 'warn' })) as RunSummary;
-  const incrementalSeconds = (performance.now() - incStarted) / 1000;
+  // The next day: 1 % changed customers and 1 % new order lines, on the warehouse just built;
+  // then the day after, as much again for other customers, on the warehouse the next day left
+  // (whose pages that day changed the first reader must tidy). Two samples of a small day's cost.
+  const smallDay = async (day: number, tag: string, asOf: string) => {
+    const dayDir = path.join(ROOT, 'bench/data', `incremental-${path.basename(dir)}${tag ? `-${tag}` : ''}`);
+    const written = await writeIncrementalDay(dir, dayDir, asOf, tag, day);
+    // From a checkpoint, as the full run and each baseline load: a real next day comes hours after
+    // the big load's writes reached the disk, not while the server still flushes them.
+    await checkpoint(url);
+    const started = performance.now();
+    const run = JSON.parse(await cli(['run', '--input', dayDir, '--as-of', asOf, '--json'], { ...env, LOG_LEVEL: 'warn' })) as RunSummary;
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      changedCustomers: written.customers,
+      newOrderLines: written.orderLines,
+      status: run.status,
+      wallSeconds: seconds,
+      shareOfFullRun: seconds / wallSeconds,
+      layers: { bronze: run.layers.bronze.ms / 1000, silver: run.layers.silver.ms / 1000, gold: run.layers.gold.ms / 1000 },
+    };
+  };
+  const incremental = await smallDay(0, '', '2025-07-01');
+  const dayAfter = await smallDay(1, 'b', '2025-07-02');
   for (const p of procs) p.peakRssMb = peakRssMb(p.child.pid!);
   for (const p of procs) p.child.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exited));
@@ -210,14 +225,8 @@ async function metalayer(dir: string, workers: number) {
     peakRssMb: procs.map((p) => Math.round(p.peakRssMb)),
     // Time the run spent outside job handlers, per worker: queueing, scheduling, waiting on the flow.
     queueOverheadSeconds: Math.max(0, wallSeconds - Number(jobs) / 1000 / workers),
-    incremental: {
-      changedCustomers: day.customers,
-      newOrderLines: day.orderLines,
-      status: inc.status,
-      wallSeconds: incrementalSeconds,
-      shareOfFullRun: incrementalSeconds / wallSeconds,
-      layers: { bronze: inc.layers.bronze.ms / 1000, silver: inc.layers.silver.ms / 1000, gold: inc.layers.gold.ms / 1000 },
-    },
+    incremental,
+    dayAfter,
   };
 }
 
@@ -281,12 +290,13 @@ async function main(): Promise<void> {
           .map((l) => `${l.label} ${l.coreSeconds.toFixed(1)}`)
           .join(', '),
     );
-    const inc = ml.incremental;
-    console.log(
-      `  next day (${inc.changedCustomers.toLocaleString()} changed customers, ${inc.newOrderLines.toLocaleString()} new order lines): ` +
-        `${inc.status}, ${inc.wallSeconds.toFixed(1)} s = ${(inc.shareOfFullRun * 100).toFixed(1)} % of the full run ` +
-        `(bronze ${inc.layers.bronze.toFixed(1)} s, silver ${inc.layers.silver.toFixed(1)} s, gold ${inc.layers.gold.toFixed(1)} s)`,
-    );
+    for (const [name, inc] of [['next day', ml.incremental], ['day after', ml.dayAfter]] as const) {
+      console.log(
+        `  ${name} (${inc.changedCustomers.toLocaleString()} changed customers, ${inc.newOrderLines.toLocaleString()} new order lines): ` +
+          `${inc.status}, ${inc.wallSeconds.toFixed(1)} s = ${(inc.shareOfFullRun * 100).toFixed(1)} % of the full run ` +
+          `(bronze ${inc.layers.bronze.toFixed(1)} s, silver ${inc.layers.silver.toFixed(1)} s, gold ${inc.layers.gold.toFixed(1)} s)`,
+      );
+    }
     results.push({ workers: n, baseline: base, bronzeAlone: bronze, metalayer: ml, bronzeRatio: ratio, pairedBronzeRatios: pairedRatios });
   }
   const out = {
