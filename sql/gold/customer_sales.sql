@@ -30,11 +30,13 @@ create temp table touched_customer_ids on commit drop as
 select distinct customer_id from meta.gold_pending_customers;
 analyze touched_customer_ids;
 
--- A small batch's new totals, looked up by parallel workers: a CREATE TABLE AS may run in
--- parallel where an INSERT … SELECT may not, and only a regular table (the pending customers,
--- not the temp list, whose rows are the same: the gold lock keeps writers out) can be split
--- among them. Seed scale, next day, 75 k customers: 2.1–3.7 s in one process, 1.5 s in three
--- (the totals 1.2 s, their insert 0.3 s).
+-- A small batch's new totals, with a parallel plan: a CREATE TABLE AS may run in parallel where
+-- an INSERT … SELECT may not, and only a regular table (the pending customers, not the temp list,
+-- whose rows are the same: the gold lock keeps writers out) can be split among workers. Seed
+-- scale, next day, 75 k customers: 2.1–3.7 s in one process, 1.5 s in three (the totals 1.2 s,
+-- their insert 0.3 s). The workers read the pending ids, in key order; the leader looks their
+-- facts up and counts them (distinct counts do not run in workers; with the lookups in the
+-- workers too, the gathering cost more than it spread: bench/HISTORY.md, 2026-12-05).
 analyze meta.gold_pending_customers;  -- just written by the facts transaction: its size, for the plan
 select set_config('min_parallel_table_scan_size', '0', true), set_config('parallel_setup_cost', '0', true);
 create temp table touched_customer_totals on commit drop as
