@@ -17,8 +17,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { startCpuByStep } from './cpu-by-step';
 import { writeIncrementalDay } from './incremental-day';
-import { cli, obliterate, startWorker } from './processes';
+import { cli, machineCpuSeconds, obliterate, startWorker } from './processes';
 import { PG } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,8 +54,15 @@ try {
     console.log(`run ${run}: bronze loaded (${pending.rows[0].n} chunks pending); silver and gold not run`);
   } else {
     const started = performance.now();
+    const sampler = startCpuByStep(PG, procs.map((p) => p.child.pid!));
+    const before = machineCpuSeconds(); // the whole machine's: the database's processes and the workers
     const summary = JSON.parse(await cli(['run', '--input', dayDir, '--as-of', asOf, '--json'], { ...env, LOG_LEVEL: 'warn' })) as { runId: number; status: string };
-    console.log(`run ${summary.runId} ${summary.status}: command wall ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const wall = (performance.now() - started) / 1000;
+    const after = machineCpuSeconds();
+    const byStep = await sampler.stop();
+    const busy = after.busy - before.busy;
+    const share = (100 * busy) / (busy + after.idle - before.idle);
+    console.log(`run ${summary.runId} ${summary.status}: command wall ${wall.toFixed(1)} s, machine busy ${busy.toFixed(1)} core-s (${share.toFixed(0)} % of the cores)`);
     await db.connect();
     const steps = await db.query(
       `select s.layer, s.step, s.rows, s.ms,
@@ -71,6 +79,10 @@ try {
       [summary.runId],
     );
     console.table(tail.rows);
+    console.log(
+      `CPU by step (${byStep.attributedCoreSeconds.toFixed(1)} core-s attributed): ` +
+        byStep.labels.map((l) => `${l.label} ${l.coreSeconds.toFixed(2)}`).join(', '),
+    );
   }
 } finally {
   await db.end();
