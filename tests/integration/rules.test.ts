@@ -326,6 +326,49 @@ describe('day 2 and 3: incremental runs', () => {
     expect(await one('select count(*)::int as n from gold.dim_customers where customer_id = $1', [id])).toEqual({ n: 0 });
   });
 
+  it('the overlap check compares each written version with the versions it can overlap, also on a suspended table', async () => {
+    // Migration 029: a written closed version against every other version of its customer, a
+    // written current one against the customer's closed versions, both by index; on a table whose
+    // indexes a first load suspended, by reading it (no closed version anywhere: nothing to read).
+    const cols = `customer_id, country, marital_status, gender, valid_from, valid_to, is_current, attr_hash`;
+    const id = (await one<{ id: number }>('select max(customer_id) + 2000 as id from gold.dim_customers')).id;
+    const row = (from: string, to: string | null) => `(${id}, 'x', 'n/a', 'n/a', '${from}', ${to ? `'${to}'` : 'null'}, ${to === null}, 'h')`;
+    const insert = (c: PoolClient, ...rows: string[]) => c.query(`insert into gold.dim_customers (${cols}) values ${rows.join(', ')}`);
+    const outcome = (work: (c: PoolClient) => Promise<unknown>) =>
+      inRolledBackTransaction(t.rt.pool, (c) => work(c).then(() => 'accepted', (err: Error) => err.message));
+    const overlap = new RegExp(`two versions of customer ${id} overlap in validity`);
+    // Two closed versions written by one statement, overlapping each other.
+    expect(await outcome((c) => insert(c, row('2024-01-01', '2024-03-31'), row('2024-03-31', '2024-05-31')))).toMatch(overlap);
+    // A closed version written later, overlapping one written before (the other found by index).
+    expect(await outcome(async (c) => {
+      await insert(c, row('2024-01-01', '2024-03-31'), row('2024-04-01', null));
+      await insert(c, row('2024-02-01', '2024-02-28'));
+    })).toMatch(overlap);
+    // A current version moved back over the customer's closed one (found in the closed versions' index).
+    expect(await outcome(async (c) => {
+      await insert(c, row('2024-01-01', '2024-03-31'), row('2024-04-01', null));
+      await c.query(`update gold.dim_customers set valid_from = '2024-03-15' where customer_id = $1 and is_current`, [id]);
+    })).toMatch(overlap);
+    // Adjacent versions are no overlap, written together or one after the other.
+    expect(await outcome(async (c) => {
+      await insert(c, row('2024-01-01', '2024-03-31'), row('2024-04-01', '2024-06-30'));
+      await insert(c, row('2024-07-01', null));
+    })).toBe('accepted');
+    // A first load: the table emptied and its indexes suspended; the written versions are read whole.
+    const suspended = async (c: PoolClient) => {
+      await c.query('truncate gold.dim_customers cascade');
+      expect((await c.query(`select meta.suspend_indexes('gold.dim_customers') as n`)).rows[0].n).toBeGreaterThan(0);
+    };
+    expect(await outcome(async (c) => {
+      await suspended(c);
+      await insert(c, row('2024-01-01', '2024-03-31'), row('2024-03-01', null));
+    })).toMatch(overlap);
+    expect(await outcome(async (c) => {
+      await suspended(c);
+      await insert(c, row('2024-01-01', '2024-03-31'), row('2024-04-01', null));
+    })).toBe('accepted');
+  });
+
   it('the end-of-run checks fail on a broken warehouse, and on a constraint switched off', async () => {
     // Each case breaks the warehouse inside a transaction that is rolled back.
     const check = async (c: PoolClient, name: string) => {
