@@ -11,6 +11,8 @@
  * parallel workers included; meaningful on an otherwise idle machine).
  * PROFILE_PRE=<sql> runs first in the transaction (e.g. a truncate, to time a first load).
  * PROFILE_EXPLAIN=<regex> prints EXPLAIN ANALYZE of the matching statements instead of a time.
+ * PROFILE_MODELS=<model,…> runs only those gold models (e.g. the facts' models with `commit`, then
+ * one aggregate again and again on the warehouse they left).
  * Not a benchmark (no baseline, one run): for finding where a step's time goes.
  */
 import pg from 'pg';
@@ -98,7 +100,8 @@ if (layer === 'silver') {
   // PROFILE_FACTS=statements times that path's scripts statement by statement.
   const readers = new pg.Pool({ connectionString: url, max: 1 });
   let streamed: FactLoad['streamed'];
-  for (const m of [...GOLD_DIMENSION_MODELS, ...GOLD_FACT_MODELS, ...GOLD_AGGREGATES, 'warehouse_state']) {
+  const only = process.env.PROFILE_MODELS?.split(',');
+  for (const m of [...GOLD_DIMENSION_MODELS, ...GOLD_FACT_MODELS, ...GOLD_AGGREGATES, 'warehouse_state'].filter((x) => !only || only.includes(x))) {
     if (m === 'fact_sales' || (GOLD_AGGREGATES as readonly string[]).includes(m) || m === 'warehouse_state') await freshSettings();
     const m0 = performance.now();
     if (m === 'fact_sales') {
