@@ -4,7 +4,7 @@
 -- Inputs: silver.sales (changed by this run), gold.fact_sales (as before the step).
 -- Outputs: temp tables changed_days, changed_products, changed_sales, replaced_sales and
 --          gold_batch, which aggregate_keys.sql turns into the aggregates' pending keys (dim_date.sql
---          reads the dates); returns gold_batch's facts_before (false: the fact table is empty, and
+--          reads the dates, fact_sales.sql the lines with a fact already); returns gold_batch's facts_before (false: the fact table is empty, and
 --          the step loads it in bulk, src/pipeline/fact-load.ts).
 
 -- The days and the products of the lines this run changed: what the daily, monthly and product
@@ -42,9 +42,10 @@ select meta.use_key_lookups_for('changed_sales', 'gold.fact_sales') as small,  -
 
 -- What the aggregates must recompute besides the changed lines' keys (changed_sales): the keys
 -- those lines had before this run. A first load has none, and copies nothing (seed scale: the
--- 7.5 M lines copied once more cost 2.1 s).
+-- 7.5 M lines copied once more cost 2.1 s). With the order number, it is also the list of the
+-- changed lines that have a fact already, which fact_sales.sql updates and does not insert.
 create temp table replaced_sales on commit drop as
-select f.order_date, f.customer_id, f.product_number
+select f.order_number, f.order_date, f.customer_id, f.product_number
   from gold.fact_sales f
   join changed_sales c on c.order_number = f.order_number and c.product_number = f.product_number;
 

@@ -16,9 +16,10 @@ with attached as (
      set customer_key = d.customer_key
     from gold.dim_customers d
    where f.customer_key is null and d.customer_id = f.customer_id and d.is_current
-  returning f.order_date, f.customer_id, f.product_number
+  returning f.order_number, f.order_date, f.customer_id, f.product_number
 )
-insert into replaced_sales select order_date, customer_id, product_number from attached;
+insert into replaced_sales (order_number, order_date, customer_id, product_number)
+select order_number, order_date, customer_id, product_number from attached;
 
 -- The run's facts in the run index's summaries (a BRIN index: migration 027).
 select meta.summarize_new_ranges('gold.fact_sales');

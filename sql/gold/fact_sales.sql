@@ -2,7 +2,8 @@
 -- Purpose: upserts the order lines that changed in this run into the fact table (the facts step's
 -- path when the table has facts already; an empty one is loaded in bulk by src/pipeline/fact-load.ts).
 -- Inputs: meta.run_fact_image (migration 015: silver.sales changed by this run, joined to
---         gold.dim_products and gold.dim_customers).
+--         gold.dim_products and gold.dim_customers); temp table replaced_sales (fact_changes.sql,
+--         earlier in the transaction: the changed lines that have a fact already).
 -- Outputs: gold.fact_sales.
 -- Grain: one row per order line. Key: (order_number, product_number).
 
@@ -13,12 +14,17 @@ analyze fact_image (order_number, product_number);
 
 -- Update and insert apart, not INSERT … ON CONFLICT: the gold lock excludes concurrent writers,
 -- and a plain insert costs a third of a speculative one per row (measured on 750 k facts).
+-- Which lines have a fact already, fact_changes.sql found by one probe of the primary key per
+-- line (replaced_sales): the update reads only those, and the insert takes the others, instead of
+-- probing the key twice more for every line (seed scale, a 1 % day: 75 k new lines, 0.13 s of
+-- lookups for an update of none and as many in the insert).
 update gold.fact_sales t
    set customer_id = i.customer_id, product_key = i.product_key, customer_key = i.customer_key,
        order_date = i.order_date, shipping_date = i.shipping_date, due_date = i.due_date,
        order_date_key = i.order_date_key, sales_amount = i.sales_amount, quantity = i.quantity,
        price = i.price, _run_id = i._run_id
   from fact_image i
+  join replaced_sales r on r.order_number = i.order_number and r.product_number = i.product_number
  where t.order_number = i.order_number and t.product_number = i.product_number
    and (t.customer_id, t.product_key, t.customer_key, t.order_date, t.shipping_date, t.due_date,
         t.sales_amount, t.quantity, t.price)
@@ -35,7 +41,7 @@ insert into gold.fact_sales (order_number, product_number, customer_id, product_
 select i.order_number, i.product_number, i.customer_id, i.product_key, i.customer_key, i.order_date,
        i.shipping_date, i.due_date, i.order_date_key, i.sales_amount, i.quantity, i.price, i._run_id
   from fact_image i
- where not exists (select 1 from gold.fact_sales t
-                    where t.order_number = i.order_number and t.product_number = i.product_number);
+ where not exists (select 1 from replaced_sales r
+                    where r.order_number = i.order_number and r.product_number = i.product_number);
 
 select meta.restore_indexes('gold.fact_sales');
