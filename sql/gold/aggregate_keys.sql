@@ -24,10 +24,13 @@ insert into meta.gold_pending_rebuilds (model, run_id)
 select 'customer_sales', meta.ctx_run_id() where not (select facts_before from gold_batch)
 on conflict do nothing;
 
+-- In key order: each key then goes to the index's rightmost page, where the last one went (seed
+-- scale, a 1 % day's 75 k customers: 0.70-0.75 s in hash order, 0.56-0.57 s sorted).
 insert into meta.gold_pending_customers (run_id, customer_id)
 select meta.ctx_run_id(), customer_id
   from (select customer_id from changed_sales union select customer_id from replaced_sales) c
  where customer_id is not null and (select facts_before from gold_batch)
+ order by customer_id
 on conflict do nothing;
 
 -- Grown, not recomputed, only when every touched line of the product is new in this run, and not
