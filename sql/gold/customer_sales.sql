@@ -26,8 +26,11 @@ select set_config('enable_mergejoin',
 create temp table customer_sales_rebuild on commit drop as
 select exists (select 1 from meta.gold_pending_rebuilds where model = 'customer_sales') as rebuild;
 
+-- In key order: the deletes below then meet the customers' index and heap pages in order, not
+-- at random (seed scale, a 1 % day's 75 k customers: the totals' delete 0.45-0.55 s -> 0.15-0.25 s,
+-- the pending ones' 0.24 -> 0.11 s).
 create temp table touched_customer_ids on commit drop as
-select distinct customer_id from meta.gold_pending_customers;
+select distinct customer_id from meta.gold_pending_customers order by customer_id;
 analyze touched_customer_ids;
 
 -- A small batch's new totals, with a parallel plan: a CREATE TABLE AS may run in parallel where
