@@ -23,7 +23,8 @@ select c.customer_id from silver.erp_customers e join silver.customers c on c.cu
  where e._run_id = meta.ctx_run_id() and not (select first_load from dim_customers_first_load)
 union
 select c.customer_id from silver.locations l join silver.customers c on c.customer_number = l.cid
- where l._run_id = meta.ctx_run_id() and not (select first_load from dim_customers_first_load);
+ where l._run_id = meta.ctx_run_id() and not (select first_load from dim_customers_first_load)
+ order by 1;  -- the image's lookups below then follow the keys' order: nearby index and heap pages
 analyze touched_customers;
 -- A small run reaches its customers' rows and their current versions through indexes (migration
 -- 012): decided before the image is built, which joins three silver tables of a million rows
