@@ -7,9 +7,11 @@
 -- Outputs: gold.fact_sales.
 -- Grain: one row per order line. Key: (order_number, product_number).
 
--- The facts as they must be, joined to their dimension keys once.
+-- The facts as they must be, joined to their dimension keys once; in customer order, so that the
+-- insert below adds to the customer index (fact_sales_customer_idx) page after page instead of at
+-- random (a 1 % day's 75 k lines, in turn: the insert 0.76-1.06 s -> 0.55-0.89 s).
 create temp table fact_image on commit drop as
-select * from meta.run_fact_image;
+select * from meta.run_fact_image order by customer_id;
 analyze fact_image (order_number, product_number);
 
 -- Update and insert apart, not INSERT … ON CONFLICT: the gold lock excludes concurrent writers,
