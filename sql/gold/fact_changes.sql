@@ -4,8 +4,9 @@
 -- Inputs: silver.sales (changed by this run), gold.fact_sales (as before the step).
 -- Outputs: temp tables changed_days, changed_products, changed_sales, replaced_sales and
 --          gold_batch, which aggregate_keys.sql turns into the aggregates' pending keys (dim_date.sql
---          reads the dates, fact_sales.sql the lines with a fact already); returns gold_batch's facts_before (false: the fact table is empty, and
---          the step loads it in bulk, src/pipeline/fact-load.ts).
+--          reads the dates, fact_sales.sql the lines with a fact already); returns gold_batch's
+--          facts_before (false: the fact table is empty, and the step loads it in bulk,
+--          src/pipeline/fact-load.ts).
 
 -- The days and the products of the lines this run changed: what the daily, monthly and product
 -- aggregates must recompute, the date range dim_date must cover, the step's line count. Read from
