@@ -21,6 +21,13 @@ let day1: RunSummary;
 const q = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> =>
   (await t.rt.pool.query(sql, params)).rows as T[];
 const one = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T> => (await q<T>(sql, params))[0]!;
+/** The columns a hand-written customer version needs (the rest default or may be NULL). */
+const VERSION_COLUMNS = `customer_id, country, marital_status, gender, valid_from, valid_to, is_current`;
+/** The customer dimension as a first load finds it, inside `c`'s transaction: emptied, its indexes suspended. */
+const asFirstLoad = async (c: PoolClient): Promise<void> => {
+  await c.query('truncate gold.dim_customers cascade'); // the indexes are suspended only on an empty table
+  expect((await c.query(`select meta.suspend_indexes('gold.dim_customers') as n`)).rows[0].n).toBeGreaterThan(0);
+};
 
 beforeAll(async () => {
   t = await createTestEnv('rules');
@@ -320,12 +327,11 @@ describe('day 2 and 3: incremental runs', () => {
   });
 
   it('the database refuses a second current version and overlapping validity ranges', async () => {
-    const cols = `customer_id, country, marital_status, gender, valid_from, valid_to, is_current`;
-    await expect(t.rt.pool.query(`insert into gold.dim_customers (${cols}) values (1, 'x', 'n/a', 'n/a', '2030-01-01', null, true)`)).rejects.toThrow(
+    await expect(t.rt.pool.query(`insert into gold.dim_customers (${VERSION_COLUMNS}) values (1, 'x', 'n/a', 'n/a', '2030-01-01', null, true)`)).rejects.toThrow(
       /dim_customers_one_current/,
     );
     await expect(
-      t.rt.pool.query(`insert into gold.dim_customers (${cols}) values (1, 'x', 'n/a', 'n/a', '2024-07-01', '2024-07-05', false)`),
+      t.rt.pool.query(`insert into gold.dim_customers (${VERSION_COLUMNS}) values (1, 'x', 'n/a', 'n/a', '2024-07-01', '2024-07-05', false)`),
     ).rejects.toThrow(/two versions of customer 1 overlap in validity/);
     await expect(t.rt.pool.query(`update gold.dim_customers set valid_from = '2024-06-01' where customer_id = 1 and is_current`)).rejects.toThrow(
       /overlap in validity/,
@@ -334,14 +340,12 @@ describe('day 2 and 3: incremental runs', () => {
   });
 
   it('a second current version slips past the trigger only while a bulk load suspends the index, whose rebuild refuses it', async () => {
-    // The trigger (migration 025) reads only customers with a closed version: two current
+    // The trigger (migrations 025, 029) compares only pairs that hold a closed version: two current
     // versions are the partial unique index's to refuse, even when a first load drops it.
-    const cols = `customer_id, country, marital_status, gender, valid_from, valid_to, is_current`;
     const id = (await one<{ id: number }>('select max(customer_id) + 1000 as id from gold.dim_customers')).id;
     const failure = await inRolledBackTransaction(t.rt.pool, async (c) => {
-      await c.query('truncate gold.dim_customers cascade'); // a first load: the indexes are suspended only on an empty table
-      expect((await c.query(`select meta.suspend_indexes('gold.dim_customers') as n`)).rows[0].n).toBeGreaterThan(0);
-      await c.query(`insert into gold.dim_customers (${cols}) values ($1, 'x', 'n/a', 'n/a', '2024-07-01', null, true), ($1, 'x', 'n/a', 'n/a', '2024-07-02', null, true)`, [id]);
+      await asFirstLoad(c);
+      await c.query(`insert into gold.dim_customers (${VERSION_COLUMNS}) values ($1, 'x', 'n/a', 'n/a', '2024-07-01', null, true), ($1, 'x', 'n/a', 'n/a', '2024-07-02', null, true)`, [id]);
       return c.query(`select meta.restore_indexes('gold.dim_customers')`).then(
         () => null,
         (err: Error) => err.message,
@@ -355,10 +359,9 @@ describe('day 2 and 3: incremental runs', () => {
     // Migration 029: a written closed version against every other version of its customer, a
     // written current one against the customer's closed versions, both by index; on a table whose
     // indexes a first load suspended, by reading it (no closed version anywhere: nothing to read).
-    const cols = `customer_id, country, marital_status, gender, valid_from, valid_to, is_current`;
     const id = (await one<{ id: number }>('select max(customer_id) + 2000 as id from gold.dim_customers')).id;
     const row = (from: string, to: string | null) => `(${id}, 'x', 'n/a', 'n/a', '${from}', ${to ? `'${to}'` : 'null'}, ${to === null})`;
-    const insert = (c: PoolClient, ...rows: string[]) => c.query(`insert into gold.dim_customers (${cols}) values ${rows.join(', ')}`);
+    const insert = (c: PoolClient, ...rows: string[]) => c.query(`insert into gold.dim_customers (${VERSION_COLUMNS}) values ${rows.join(', ')}`);
     const outcome = (work: (c: PoolClient) => Promise<unknown>) =>
       inRolledBackTransaction(t.rt.pool, (c) => work(c).then(() => 'accepted', (err: Error) => err.message));
     const overlap = new RegExp(`two versions of customer ${id} overlap in validity`);
@@ -380,16 +383,12 @@ describe('day 2 and 3: incremental runs', () => {
       await insert(c, row('2024-07-01', null));
     })).toBe('accepted');
     // A first load: the table emptied and its indexes suspended; the written versions are read whole.
-    const suspended = async (c: PoolClient) => {
-      await c.query('truncate gold.dim_customers cascade');
-      expect((await c.query(`select meta.suspend_indexes('gold.dim_customers') as n`)).rows[0].n).toBeGreaterThan(0);
-    };
     expect(await outcome(async (c) => {
-      await suspended(c);
+      await asFirstLoad(c);
       await insert(c, row('2024-01-01', '2024-03-31'), row('2024-03-01', null));
     })).toMatch(overlap);
     expect(await outcome(async (c) => {
-      await suspended(c);
+      await asFirstLoad(c);
       await insert(c, row('2024-01-01', '2024-03-31'), row('2024-04-01', null));
     })).toBe('accepted');
   });
@@ -413,12 +412,11 @@ describe('day 2 and 3: incremental runs', () => {
       detail: { notExactlyOneCurrent: 1 },
     });
     // The guards the check relies on, switched off: it says so, and still finds the overlap.
-    const cols = `customer_id, country, marital_status, gender, valid_from, valid_to, is_current`;
     expect(
       await broken(
         'scd2_customers',
         'alter table gold.dim_customers disable trigger dim_customers_no_overlap_insert',
-        `insert into gold.dim_customers (${cols}) values (1, 'x', 'n/a', 'n/a', '2024-07-01', '2024-07-05', false)`,
+        `insert into gold.dim_customers (${VERSION_COLUMNS}) values (1, 'x', 'n/a', 'n/a', '2024-07-01', '2024-07-05', false)`,
       ),
     ).toMatchObject({ passed: false, detail: { noOverlapEnforced: false, overlappingPairs: 1 } });
     expect(await broken('scd2_customers', 'drop index gold.dim_customers_one_current')).toMatchObject({ passed: false, detail: { oneCurrentEnforced: false } });
