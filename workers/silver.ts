@@ -34,6 +34,7 @@ export const silverJob: JobKind<typeof SilverPayload, StepResult & { source: str
     const result = await runSilverStep(rt.pool, rt.config.stepWorkMem, p.runId, p.entity, source.name, {
       ...(rt.config.expectationsDir ? { expectationsDir: rt.config.expectationsDir } : {}),
       replay: p.replay === true,
+      salesReadWorkers: rt.config.salesReadWorkers,
     });
     return { ...result, source: source.name };
   },

@@ -25,6 +25,12 @@ export const DEFAULTS = {
   serverPort: 3000,
   /** work_mem of silver and gold steps: their sorts and hashes stay in memory instead of spilling. */
   stepWorkMem: '256MB',
+  /**
+   * Parallel workers of the order lines' silver read on a first load (the stream's reading
+   * connection). 0: one process, which is faster where the database shares its cores with the
+   * rest of the run (src/pipeline/sales-load.ts); a primary with cores to spare can give it more.
+   */
+  salesReadWorkers: 0,
   /** BullMQ job options shared by every job MetaLayer enqueues. */
   job: {
     attempts: 5,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { DEFAULTS } from '../config/defaults';
 import { FlagStripper, type FlagTally } from '../db/copy-flags';
 import { freeConnections, type Pool } from '../db/pool';
 import { runScript } from './run-script';
@@ -32,13 +33,14 @@ export interface SalesLoad {
  * sql/silver/sales_keys_and_rejects.sql (the key, repeated lines, rejects) and give the same
  * silver rows, rejects and type counts (tests/integration/sales-load.test.ts). Seed scale,
  * 7.5 M lines, the whole step profiled in turn on the same data: 90.8 and 94.1 s staged, 67.2
- * and 72.7 s streamed.
+ * and 72.7 s streamed. `opts.readWorkers`: the reading connection's parallel workers
+ * (METALAYER_SALES_READ_WORKERS; DEFAULTS.salesReadWorkers when not given).
  */
 export async function loadSales(
   pool: Pool,
   client: pg.ClientBase,
   prepareReader: (reader: pg.ClientBase) => Promise<void>,
-  opts: { stream?: boolean } = {},
+  opts: { stream?: boolean; readWorkers?: number } = {},
 ): Promise<SalesLoad> {
   const label = 'silver step sales';
   let streamed: FlagTally | undefined;
@@ -49,7 +51,16 @@ export async function loadSales(
       columns: SALES_COLUMNS,
       query: 'select * from meta.run_sales_image',
       where: 'order_number is not null and product_number is not null', // the lines without a key stay out (bit 14)
-      prepare: prepareReader,
+      prepare: async (reader) => {
+        await prepareReader(reader);
+        // One process by default (readWorkers 0): the step runs beside the bronze loads, the other
+        // silver steps and the gold dimensions, on cores they keep busy, where two processes run
+        // at 1.6-1.8 x one and parallel workers cost more CPU than they save (the read alone:
+        // 22.2 core-s serially, 25.0-30.8 with two workers). Seed first loads in turn on two
+        // cores, four pairs: 2.1-9.4 s and 4-23 busy core-s less per run without them
+        // (bench/HISTORY.md, 2026-12-05, sixth session).
+        await reader.query(`select set_config('max_parallel_workers_per_gather', $1, true)`, [String(opts.readWorkers ?? DEFAULTS.salesReadWorkers)]);
+      },
       via: flags, // strips _parse_flags, the image's last column, and counts its bits
       what: `${label} (streaming meta.run_sales_image into silver.sales)`,
     });

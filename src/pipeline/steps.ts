@@ -159,7 +159,7 @@ export async function runSilverStep(
   runId: number,
   entity: string,
   source: string,
-  opts: { expectationsDir?: string; replay?: boolean } = {},
+  opts: { expectationsDir?: string; replay?: boolean; salesReadWorkers?: number } = {},
 ): Promise<StepResult> {
   const { expectationsDir } = opts;
   const asOf = await runAsOf(pool, runId);
@@ -191,7 +191,7 @@ export async function runSilverStep(
       await setRunContext(reader, { runId, asOf });
       await setRunFiles(reader, runId, source);
     };
-    const load = entity === 'sales' ? await loadSales(pool, client, prepareReader) : undefined;
+    const load = entity === 'sales' ? await loadSales(pool, client, prepareReader, { readWorkers: opts.salesReadWorkers }) : undefined;
     path = load?.path;
     const result = load ? load.result : await runScript(client, `silver/${entity}.sql`, `silver step ${entity}`);
     const spec = loadExpectations('silver', expectationsDir)[entity];

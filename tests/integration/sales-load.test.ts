@@ -74,7 +74,7 @@ const typeCounts = (rs: Awaited<ReturnType<typeof checkContractTypes>>): Snapsho
   Object.fromEntries(rs.map((r) => [r.rule.replace('contract_type_', ''), [r.rowsChecked, r.rowsFailed]]));
 
 /** Empties silver.sales and the run's silver rejects, runs loadSales in a transaction that is rolled back; returns what it saw. */
-async function reload(opts: { stream?: boolean }, reader = async (_r: pg.ClientBase): Promise<void> => {}) {
+async function reload(opts: { stream?: boolean; readWorkers?: number }, reader = async (_r: pg.ClientBase): Promise<void> => {}) {
   const prepare = async (r: pg.ClientBase): Promise<void> => {
     await applyStepSettings(r, DEFAULTS.stepWorkMem, 'silver');
     await setRunContext(r, { runId, asOf: AS_OF });
@@ -123,6 +123,11 @@ describe('loading the order lines of a first load into silver', () => {
     expect(streamed.load.streamed?.rows).toBe(expected.sales.n + 3);
     expect(streamed.load.streamed?.bits[14]).toBe(2);
     expect(streamed.seen).toEqual(expected);
+    // The read with parallel workers (METALAYER_SALES_READ_WORKERS; one process by default) gives the same.
+    const parallel = await reload({ readWorkers: 2 });
+    expect(parallel.load.path).toBe('stream');
+    expect(parallel.load.streamed).toEqual(streamed.load.streamed);
+    expect(parallel.seen).toEqual(expected);
     const staged = await reload({ stream: false });
     expect(staged.load.path).toBe('upsert');
     expect(staged.load.streamed).toBeUndefined();

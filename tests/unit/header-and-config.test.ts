@@ -43,9 +43,12 @@ describe('configuration', () => {
     expect(c.databaseUrl).toBe('postgres://127.0.0.1:5432/metalayer');
     expect(c.queuePrefix).toBe('{metalayer}');
     expect(c.chunkBytes).toBe(65536);
+    expect(c.salesReadWorkers).toBe(0);
+    expect(loadConfig({ METALAYER_SALES_READ_WORKERS: '2' }).salesReadWorkers).toBe(2);
   });
 
   it('names every bad variable', () => {
+    expect(() => loadConfig({ METALAYER_SALES_READ_WORKERS: '-1' })).toThrow(/METALAYER_SALES_READ_WORKERS/);
     expect(() => loadConfig({ METALAYER_CHUNK_BYTES: 'lots', METALAYER_PREFIX: 'a b' })).toThrow(/METALAYER_CHUNK_BYTES.*METALAYER_PREFIX|METALAYER_PREFIX.*METALAYER_CHUNK_BYTES/);
   });
 });
