@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LinePrefixer } from '../../src/ingest/line-prefixer';
+import { RecordEnds, RecordScanner } from '../../src/ingest/record-scanner';
 
 async function prefix(parts: string[], firstLine: number, head = ''): Promise<{ text: string; records: number }> {
   const p = new LinePrefixer(firstLine, head);
@@ -36,5 +37,56 @@ describe('LinePrefixer', () => {
   it('writes large line numbers correctly', async () => {
     const r = await prefix(['x\n'], 12345678901);
     expect(r.text).toBe('12345678901,x\n');
+  });
+
+  it('gives the same output for every way of cutting a file mixing quote-free and quoted buffers', async () => {
+    // Quote-free buffers take the scanner's LF-only path (scanEnds); the reference here is the
+    // general scan() over the whole input in one buffer, and the prefix built from its records.
+    const rows = ['1,a', '2,"b\nc",z', '3,d', '4,e', '5,"x ""y"" z"', '6,"p\n\nq"', '7,f\r', '8,g', '9,h'];
+    const input = rows.join('\n') + '\n';
+    const expected: string[] = [];
+    let line = 5;
+    let start = 0;
+    new RecordScanner().scan(Buffer.from(input), (end, lines) => {
+      expected.push(`3,${line},${input.slice(start, end)}`);
+      line += lines;
+      start = end;
+    });
+    expect(expected).toHaveLength(rows.length);
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+    for (let trial = 0; trial < 300; trial++) {
+      const cuts = [...new Set(Array.from({ length: 1 + rand(6) }, () => 1 + rand(input.length - 1)))].sort((a, b) => a - b);
+      const parts = [0, ...cuts].map((c, i, all) => input.slice(c, all[i + 1] ?? input.length));
+      const r = await prefix(parts, 5, '3,');
+      expect(r.text, `cuts ${cuts.join(',')}`).toBe(expected.join(''));
+      expect(r.records).toBe(rows.length);
+    }
+  });
+});
+
+describe('RecordScanner.scanEnds', () => {
+  it('finds the record ends and line counts scan() finds, whatever the buffers', () => {
+    // A stray quote inside a field (`o"p`) does not open one: across a cut, the scanner must know
+    // that the record did not start at the quote.
+    const input = Buffer.from('a,b\n"c\nd",e\nf\nn,o"p\nq\n"g""h",\n\ni,"j\nk\nl"\nm');
+    const reference: [number, number][] = [];
+    new RecordScanner().scan(input, (end, lines) => reference.push([end, lines]));
+    for (let cut1 = 1; cut1 < input.length; cut1++) {
+      for (const cut2 of [cut1 + 1, cut1 + 5, input.length]) {
+        if (cut2 > input.length) continue;
+        const scanner = new RecordScanner();
+        const found = new RecordEnds();
+        const got: [number, number][] = [];
+        let base = 0;
+        for (const part of [input.subarray(0, cut1), input.subarray(cut1, cut2), input.subarray(cut2)]) {
+          const n = scanner.scanEnds(part, found);
+          for (let i = 0; i < n; i++) got.push([base + found.ends[i]!, found.lines[i]!]);
+          base += part.length;
+        }
+        expect(got, `cuts ${cut1},${cut2}`).toEqual(reference);
+        expect(scanner.finish()?.lines, 'the unterminated last record').toBe(1);
+      }
+    }
   });
 });
