@@ -8,6 +8,7 @@ import { bronzeCopySql } from './bronze-copy-sql';
 import { bronzeTarget } from './bronze-target';
 import { isGzip, openData } from './file-plan';
 import { LinePrefixer } from './line-prefixer';
+import { copyPrefixedRange } from './prefixed-copy';
 import { loadRowByRow, type Reject } from './row-path';
 import { loadSql } from '../db/sql-files';
 
@@ -69,7 +70,9 @@ export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: Chun
     await client.query('savepoint ml_fast');
     try {
       const prefixer = new LinePrefixer(range.firstLine, lineageHead);
-      const loaded = await copyIn(client, copySql, through(chunkStream(file.path, range), prefixer));
+      const loaded = isGzip(file.path)
+        ? await copyIn(client, copySql, through(chunkStream(file.path, range), prefixer))
+        : await copyPrefixedRange(client, copySql, file.path, range.start, range.end, prefixer);
       if (loaded !== range.records) throw new CountMismatch(`COPY loaded ${loaded} rows, the chunk has ${range.records}`);
       await client.query('release savepoint ml_fast');
       result = { skipped: false, path: 'copy', rowsRead: range.records, rowsLoaded: loaded, rowsRejected: 0 };

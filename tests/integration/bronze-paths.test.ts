@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +99,52 @@ describe('bronze: the COPY fast path and the row-by-row path', () => {
       { cid: 'AW-8', cntry: null, _line: 10, _extra: null },
       { cid: null, cntry: 'DE', _line: 11, _extra: null },
     ]);
+  });
+
+  it('loads a chunk of many reads (the fast path reuses its buffers) with every row at its line, and a row COPY refuses deep in it loses nothing', async () => {
+    // About 9 MB in one chunk: nine 1 MiB reads, written from two spare buffers taking turns
+    // (src/ingest/prefixed-copy.ts), so a buffer is refilled while COPY still reads the other.
+    const rows: { cid: string; cntry: string; line: number }[] = [];
+    const text: string[] = [HEADER];
+    let line = 2;
+    for (let i = 0; i < 200_000; i++) {
+      const cntry = i % 1000 === 7 ? `Two\nLines ${i}` : `Country ${i} ${'x'.repeat(i % 50)}`;
+      rows.push({ cid: `AW-${i}`, cntry, line });
+      text.push(`AW-${i},${cntry.includes('\n') ? `"${cntry}"` : cntry}`);
+      line += cntry.includes('\n') ? 2 : 1;
+    }
+    const digest = (r: typeof rows) => createHash('md5').update(r.map((x) => `${x.cid}|${x.cntry}|${x.line}`).join('\n')).digest('hex');
+    const loadedDigest = async (fileId: number) =>
+      (await t.rt.pool.query(
+        `select count(*)::int as n, md5(string_agg(cid || '|' || cntry || '|' || _line, E'\\n' order by _line)) as digest
+           from bronze.erp_loc_a101 where _file_id = $1`,
+        [fileId],
+      )).rows[0];
+
+    const register = async (name: string, lines: string[]) => {
+      const dir = path.join(t.tmp, name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'LOC_A101.csv'), `${lines.join('\n')}\n`);
+      const runId = await newRun();
+      const file = await registerFile(t.rt.pool, runId, { path: path.join(dir, 'LOC_A101.csv'), source: sourceByName('erp_loc_a101')! }, { chunkBytes: 1 << 30, maxRecordBytes: t.config.maxRecordBytes });
+      expect(file.pendingChunks).toHaveLength(1);
+      return { fileId: file.fileId, runId };
+    };
+
+    const clean = await register('many-reads', text);
+    const [fast] = await loadFile(clean.fileId, clean.runId, false);
+    expect(fast).toMatchObject({ path: 'copy', rowsRead: 200_000, rowsLoaded: 200_000 });
+    expect(await loadedDigest(clean.fileId)).toEqual({ n: 200_000, digest: digest(rows) });
+
+    // A row with a field too many near the end: COPY refuses it after most reads were sent.
+    const bad = 180_000;
+    const broken = await register('many-reads-bad', text.map((l, i) => (i === bad + 1 ? `${l},extra` : l)));
+    const [fallback] = await loadFile(broken.fileId, broken.runId, false);
+    expect(fallback).toMatchObject({ path: 'rows', rowsRead: 200_000, rowsLoaded: 199_999, rowsRejected: 1 });
+    expect(fallback!.fallback).toMatch(/extra data after last expected column/);
+    expect(await loadedDigest(broken.fileId)).toEqual({ n: 199_999, digest: digest(rows.filter((_, i) => i !== bad)) });
+    const reject = (await t.rt.pool.query(`select line from quarantine.rejects where file_id = $1`, [broken.fileId])).rows;
+    expect(reject).toEqual([{ line: rows[bad]!.line }]);
   });
 
   it('every bronze table and partition samples _file_id for its statistics at target 10 (migrations 016 and 023: the analyse of every silver step)', async () => {
