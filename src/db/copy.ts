@@ -1,8 +1,7 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { CopyOutStream } from './copy-out';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 
 /** Streams `source` into `COPY … FROM STDIN` and returns the rows PostgreSQL reports loaded. */
 export async function copyIn(client: pg.ClientBase, copySql: string, source: Readable | Iterable<Buffer>): Promise<number> {
@@ -18,7 +17,7 @@ export async function copyIn(client: pg.ClientBase, copySql: string, source: Rea
  * On an error the reader's connection is mid-COPY: the caller must close it, not reuse it.
  */
 export async function copyBetween(reader: pg.ClientBase, readSql: string, writer: pg.ClientBase, writeSql: string, via?: Transform): Promise<number> {
-  const source = reader.query(new CopyOutStream(readSql));
+  const source = reader.query(copyTo(readSql));
   const sink = writer.query(copyFrom(writeSql));
   await (via ? pipeline(source, via, new Coalescer(), sink) : pipeline(source, new Coalescer(), sink));
   return sink.rowCount ?? 0;
