@@ -33,10 +33,16 @@ const REUSE_MIN_BYTES = 64 * 1024;
 export async function copyPrefixedRange(client: pg.ClientBase, copySql: string, path: string, start: number, end: number, prefixer: LinePrefixer): Promise<number> {
   const file = await open(path, 'r');
   const sink = client.query(copyFrom(copySql));
-  // COPY's own failure (the server refused a row): the stream emits it once; it ends the COPY.
+  // COPY's own failure (the server refused a row) ends the COPY. The listener stays: a COPY this
+  // function cancels may report the cancellation as a second error.
   let refused: Error | undefined;
-  const failed = new Promise<never>((_, reject) => sink.once('error', (err: Error) => reject((refused = err))));
+  let fail!: (err: Error) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => {});
+  sink.on('error', (err: Error) => {
+    refused ??= err;
+    fail(err);
+  });
   const input = takeBuffer(READ_BYTES);
   const spares = [takeBuffer(SPARE_BYTES), takeBuffer(SPARE_BYTES)];
   let reusable = false;

@@ -147,6 +147,23 @@ describe('bronze: the COPY fast path and the row-by-row path', () => {
     expect(reject).toEqual([{ line: rows[bad]!.line }]);
   });
 
+  it('a plain file cut short after planning: the fast path cancels its COPY cleanly and the chunk goes down the row path', async () => {
+    const dir = path.join(t.tmp, 'cut-short');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'LOC_A101.csv');
+    const body = Array.from({ length: 60_000 }, (_, i) => `AW-${i},Country ${i} ${'z'.repeat(i % 40)}`);
+    writeFileSync(file, `${[HEADER, ...body].join('\n')}\n`);
+    const runId = await newRun();
+    const reg = await registerFile(t.rt.pool, runId, { path: file, source: sourceByName('erp_loc_a101')! }, { chunkBytes: 1 << 30, maxRecordBytes: t.config.maxRecordBytes });
+    // The export is rewritten shorter under our feet: the chunk's last bytes are gone.
+    writeFileSync(file, `${[HEADER, ...body.slice(0, 40_000)].join('\n')}\n`);
+    const [result] = await loadFile(reg.fileId, runId, false);
+    expect(result!.path).toBe('rows');
+    expect(result!.fallback).toMatch(/ended at byte \d+, before the chunk's end/);
+    expect(result!.rowsRead).toBe(40_000); // what the file holds now; the worker's stability check then fails the job
+    expect((await t.rt.pool.query('select 1 as ok')).rows).toEqual([{ ok: 1 }]);
+  });
+
   it('every bronze table and partition samples _file_id for its statistics at target 10 (migrations 016 and 023: the analyse of every silver step)', async () => {
     const { rows } = await t.rt.pool.query(
       `select c.relname, a.attstattarget from pg_attribute a join pg_class c on c.oid = a.attrelid
