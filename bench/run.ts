@@ -40,7 +40,7 @@ import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
 import { startCpuByStep } from './cpu-by-step';
 import { writeIncrementalDay } from './incremental-day';
-import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
+import { cli, machineCpuSeconds, obliterate, peakRssMb, processCpuSeconds, startWorker } from './processes';
 import { arg, median, PG, psqlCopy, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -123,6 +123,10 @@ async function bronzeAlone(dir: string, workers: number) {
   await cli(['migrate'], env);
   await checkpoint(url);  // as before each baseline load
   const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env, 'bronze')));
+  // What the workers themselves use of the cores the database needs (the prefixer, the COPY
+  // relay, their collector), and the machine's busy time, from the run's start to its last chunk.
+  const workerCpu0 = procs.map((p) => processCpuSeconds(p.child.pid!));
+  const machine0 = machineCpuSeconds();
   const run = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), 'run', '--input', dir, '--as-of', AS_OF, '--json'], { env: { ...env, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -137,10 +141,12 @@ async function bronzeAlone(dir: string, workers: number) {
       ).catch(() => ({ rows: [] as { run_id: number | null; pending: number; chunks: number }[] })); // meta not there yet
       const r = rows[0];
       if (r?.run_id && r.chunks > 0 && r.pending === 0) {
+        const workerCpuSeconds = procs.map((p, i) => processCpuSeconds(p.child.pid!) - workerCpu0[i]!);
+        const busyCoreSeconds = machineCpuSeconds().busy - machine0.busy;
         const layers = await client.query<{ layer: string; rows: string; ms: number }>(readFileSync(path.join(ROOT, 'sql/queries/run_layers_summary.sql'), 'utf8'), [r.run_id]);
         const bronze = layers.rows.find((l) => l.layer === 'bronze')!;
         const seconds = bronze.ms / 1000;
-        return { rows: Number(bronze.rows), seconds, rowsPerSecond: Number(bronze.rows) / seconds };
+        return { rows: Number(bronze.rows), seconds, rowsPerSecond: Number(bronze.rows) / seconds, workerCpuSeconds, busyCoreSeconds };
       }
       if (run.exitCode !== null) throw new Error(`the bronze-only run exited ${run.exitCode} before its chunks were loaded`);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -262,7 +268,15 @@ async function main(): Promise<void> {
     const base = { rows: loads.rows, seconds: baseSeconds, rowsPerSecond: loads.rows / baseSeconds, chunks: loads.chunks, parallel: n, repeats: baselineTimes };
     const bronzeSeconds = bronzeLoads.map((b) => b.seconds);
     const bronzeMedian = median(bronzeSeconds);
-    const bronze = { rows: bronzeLoads[0]!.rows, seconds: bronzeMedian, rowsPerSecond: bronzeLoads[0]!.rows / bronzeMedian, repeats: bronzeSeconds };
+    const bronze = {
+      rows: bronzeLoads[0]!.rows,
+      seconds: bronzeMedian,
+      rowsPerSecond: bronzeLoads[0]!.rows / bronzeMedian,
+      repeats: bronzeSeconds,
+      // Per load: each worker process's CPU core-seconds, and the machine's busy core-seconds.
+      workerCpuSeconds: bronzeLoads.map((b) => b.workerCpuSeconds),
+      busyCoreSeconds: bronzeLoads.map((b) => b.busyCoreSeconds),
+    };
     const ratio = bronze.rowsPerSecond / base.rowsPerSecond;
     // Each bronze load against the baseline load just before it: how much the ratio moves.
     const pairedRatios = baselineTimes.map((t, i) => (t / bronzeSeconds[i]!) * (bronze.rows / base.rows));
@@ -273,7 +287,9 @@ async function main(): Promise<void> {
     console.log(
       `metalayer bronze alone, ${n} worker process(es): ${bronze.rows.toLocaleString()} rows in ${bronze.seconds.toFixed(2)} s ` +
         `(${Math.round(bronze.rowsPerSecond).toLocaleString()} rows/s; median of ${bronzeSeconds.map((t) => t.toFixed(2)).join(', ')} s), ` +
-        `${ratio.toFixed(2)} × baseline (load by load: ${pairedRatios.map((r) => r.toFixed(2)).join(', ')})`,
+        `${ratio.toFixed(2)} × baseline (load by load: ${pairedRatios.map((r) => r.toFixed(2)).join(', ')}); ` +
+        `worker processes' CPU ${bronze.workerCpuSeconds.map((w) => w.map((c) => c.toFixed(1)).join('+')).join(', ')} ` +
+        `of ${bronze.busyCoreSeconds.map((b) => b.toFixed(1)).join(', ')} busy core-s`,
     );
     const ml = await metalayer(dir, n);
     console.log(
