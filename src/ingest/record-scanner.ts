@@ -166,7 +166,7 @@ export class RecordScanner {
     return result;
   }
 
-  /** Keeps the last bytes of buf for looking back, copied: the caller may refill buf (prefixedRange). */
+  /** Keeps the last bytes of buf for looking back, copied: the caller may refill buf (copyPrefixedRange). */
   private keepTail(buf: Buffer): void {
     this.tail = Buffer.from(buf.length >= 4 ? buf.subarray(buf.length - 4) : Buffer.concat([this.tail, buf]).subarray(-4));
   }
