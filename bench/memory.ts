@@ -16,6 +16,7 @@ import { loadConfig } from '../src/config/env';
 import { migrate } from '../src/migrate/migrator';
 import { startRun } from '../src/pipeline/start-run';
 import { openRuntime } from '../src/runtime';
+import { obliterate } from './processes';
 import { arg, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,7 +91,9 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const peak = Math.round(peakRssMb(worker.pid!));
   worker.kill('SIGTERM');
+  if (worker.exitCode === null && worker.signalCode === null) await new Promise((res) => worker.once('exit', res));
   await rt.close();
+  await obliterate(env.METALAYER_PREFIX); // the run's queues: the database keeps its record
   const out = {
     at: new Date().toISOString(),
     command: `npm run bench:memory -- --gb ${gb}`,

@@ -205,6 +205,7 @@ async function metalayer(dir: string, workers: number) {
   for (const p of procs) p.peakRssMb = peakRssMb(p.child.pid!);
   for (const p of procs) p.child.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exited));
+  await obliterate(env.METALAYER_PREFIX); // the run's queues: the database keeps its record
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const jobs = (
