@@ -13,7 +13,7 @@ import pg from 'pg';
 const TICK = 100; // USER_HZ
 
 /** utime + stime of a process in seconds, or null when it is gone. */
-function processCpuSeconds(pid: number): number | null {
+export function processCpuSeconds(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) in parentheses.

@@ -63,14 +63,6 @@ export function machineCpuSeconds(): { busy: number; idle: number } {
   return { busy: (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / tick, idle: (idle! + iowait!) / tick };
 }
 
-/** One process's CPU time so far (user + system), in seconds, from /proc/<pid>/stat. */
-export function processCpuSeconds(pid: number): number {
-  // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
-  const tick = 100; // USER_HZ, as in machineCpuSeconds
-  return (Number(fields[11]) + Number(fields[12])) / tick;
-}
-
 /** A one-shot `metalayer` command; resolves with its stdout, rejects with its stderr's tail. */
 export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {

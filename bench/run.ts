@@ -38,9 +38,9 @@ import { generate } from '../src/generate/generator';
 import { planFile } from '../src/ingest/file-plan';
 import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
-import { startCpuByStep } from './cpu-by-step';
+import { processCpuSeconds, startCpuByStep } from './cpu-by-step';
 import { writeIncrementalDay } from './incremental-day';
-import { cli, machineCpuSeconds, obliterate, peakRssMb, processCpuSeconds, startWorker } from './processes';
+import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
 import { arg, median, PG, psqlCopy, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -125,7 +125,9 @@ async function bronzeAlone(dir: string, workers: number) {
   const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env, 'bronze')));
   // What the workers themselves use of the cores the database needs (the prefixer, the COPY
   // relay, their collector), and the machine's busy time, from the run's start to its last chunk.
-  const workerCpu0 = procs.map((p) => processCpuSeconds(p.child.pid!));
+  // NaN for a worker gone meanwhile (its figure is then visibly missing, not zero).
+  const workerCpu = () => procs.map((p) => processCpuSeconds(p.child.pid!) ?? NaN);
+  const workerCpu0 = workerCpu();
   const machine0 = machineCpuSeconds();
   const run = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), 'run', '--input', dir, '--as-of', AS_OF, '--json'], { env: { ...env, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
   const client = new pg.Client({ connectionString: url });
@@ -141,7 +143,7 @@ async function bronzeAlone(dir: string, workers: number) {
       ).catch(() => ({ rows: [] as { run_id: number | null; pending: number; chunks: number }[] })); // meta not there yet
       const r = rows[0];
       if (r?.run_id && r.chunks > 0 && r.pending === 0) {
-        const workerCpuSeconds = procs.map((p, i) => processCpuSeconds(p.child.pid!) - workerCpu0[i]!);
+        const workerCpuSeconds = workerCpu().map((c, i) => c - workerCpu0[i]!);
         const busyCoreSeconds = machineCpuSeconds().busy - machine0.busy;
         const layers = await client.query<{ layer: string; rows: string; ms: number }>(readFileSync(path.join(ROOT, 'sql/queries/run_layers_summary.sql'), 'utf8'), [r.run_id]);
         const bronze = layers.rows.find((l) => l.layer === 'bronze')!;
