@@ -16,13 +16,18 @@
  *   2. MetaLayer's bronze alone: the same run served by N worker processes that take bronze jobs
  *      only, timed to its last chunk, on a fresh database each time; 1 and 2 in turn, R times each;
  *      bronze ÷ baseline compares the two medians;
+ *   2b. once, before the first full run: the floor (bench/floor.ts), the spec's silver and gold
+ *      work as bare statements over the tables the last baseline load filled; with the cheaper
+ *      bronze load's core-seconds (baseline or MetaLayer's), what any implementation of the
+ *      pipeline needs here, and the shortest wall time the machine's cores allow for it;
  *   3. MetaLayer: the full pipeline with N separate worker processes (one job per queue at a time
  *      each), for each N of --workers; then the next day's files (1 % changed customers, 1 % new order
  *      lines) on the warehouse just built, and the day after's (as much again, other customers) on
  *      the warehouse that day left, each from a checkpoint too, as a share of the full run.
  * Prints rows, seconds and rows/s per layer, bronze ÷ baseline, peak RSS per worker process,
  * queue overhead, the machine's CPU use during the full run (busy core-seconds and their share of
- * cores × wall) and where it went (core-seconds by step: bench/cpu-by-step.ts), machine facts;
+ * cores × wall) and where it went (core-seconds by step: bench/cpu-by-step.ts), the full run
+ * against the floor (core-seconds, and wall time against the floor's core-seconds ÷ cores), machine facts;
  * writes them to bench/results/<timestamp>.json.
  */
 import { spawn } from 'node:child_process';
@@ -31,17 +36,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { RETAIL_SOURCES } from '../src/contracts/retail';
-import { mapHeader } from '../src/contracts/header';
 import { DEFAULTS } from '../src/config/defaults';
 import { generate } from '../src/generate/generator';
-import { planFile } from '../src/ingest/file-plan';
-import { discoverFiles } from '../src/pipeline/discover';
 import type { RunSummary } from '../src/pipeline/summary';
 import { processCpuSeconds, startCpuByStep } from './cpu-by-step';
+import { prepareBaseline } from './baseline';
+import { measureFloor, type Floor } from './floor';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
-import { arg, median, PG, psqlCopy, resetDatabase } from './setup';
+import { arg, median, PG, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
@@ -54,50 +57,6 @@ function dataset(scale: keyof typeof SCALES, seed: number): string {
     generate({ out: dir, customers: SCALES[scale], seed, asOf: AS_OF });
   }
   return dir;
-}
-
-/** Runs jobs with at most `parallel` at once. */
-async function pool<T>(items: T[], parallel: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
-/**
- * Baseline: raw psql \copy of the same chunks into text tables, `parallel` at a time. Returns the
- * prepared loads; each `load()` empties the tables, checkpoints and times one load of every chunk.
- */
-async function prepareBaseline(dir: string, parallel: number) {
-  const url = await resetDatabase('metalayer_bench_baseline');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const jobs: { table: string; cols: string[]; file: string; start: number; end: number; records: number }[] = [];
-  for (const f of discoverFiles(dir, RETAIL_SOURCES)) {
-    const plan = await planFile(f.path, DEFAULTS.chunkBytes);
-    const cols = mapHeader(f.source, plan.header, f.path).columns.map((c) => c!);
-    const table = `baseline_${f.source.name}`;
-    await client.query(`create table if not exists ${table} (${f.source.columns.map((c) => `${c.column} text`).join(', ')})`);
-    for (const c of plan.chunks) jobs.push({ table, cols, file: f.path, start: c.start, end: c.end, records: c.records });
-  }
-  const tables = [...new Set(jobs.map((j) => j.table))];
-  // The files are in the page cache for both contenders: the planner just read them. One load
-  // varies a lot here (the same seed files: 8.0 s to 21 s, the slowest on a fresh machine whose
-  // WAL segments did not exist yet): the caller takes the median of several.
-  return {
-    rows: jobs.reduce((n, j) => n + j.records, 0),
-    chunks: jobs.length,
-    async load(): Promise<number> {
-      await client.query(`truncate ${tables.join(', ')}`);
-      await client.query('checkpoint');  // each load starts from the same WAL state
-      const started = performance.now();
-      await pool(jobs, parallel, (j) => psqlCopy(url, j.table, j.cols, j.file, j.start, j.end));
-      return (performance.now() - started) / 1000;
-    },
-    close: () => client.end(),
-  };
 }
 
 async function checkpoint(url: string): Promise<void> {
@@ -257,18 +216,24 @@ async function main(): Promise<void> {
   const dir = dataset(scale, seed);
   const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
   const results = [];
+  let floor: (Floor & { bronzeCoreSeconds: number; totalCoreSeconds: number; minimumWallSeconds: number }) | undefined;
+  const cores = os.cpus().length;
   for (const n of workerCounts) {
     // In turn, so that a drift of the host's speed reaches both contenders alike.
-    const loads = await prepareBaseline(dir, n);
-    const baselineTimes: number[] = [];
+    const loads = await prepareBaseline(dir, n, await resetDatabase('metalayer_bench_baseline'));
+    const baselineLoads: { seconds: number; busyCoreSeconds: number }[] = [];
     const bronzeLoads: Awaited<ReturnType<typeof bronzeAlone>>[] = [];
     for (let i = 0; i < repeats; i++) {
-      baselineTimes.push(await loads.load());
+      baselineLoads.push(await loads.load());
       bronzeLoads.push(await bronzeAlone(dir, n));
     }
     await loads.close();
+    const baselineTimes = baselineLoads.map((l) => l.seconds);
     const baseSeconds = median(baselineTimes);
-    const base = { rows: loads.rows, seconds: baseSeconds, rowsPerSecond: loads.rows / baseSeconds, chunks: loads.chunks, parallel: n, repeats: baselineTimes };
+    const base = {
+      rows: loads.rows, seconds: baseSeconds, rowsPerSecond: loads.rows / baseSeconds, chunks: loads.chunks, parallel: n, repeats: baselineTimes,
+      busyCoreSeconds: baselineLoads.map((l) => l.busyCoreSeconds),
+    };
     const bronzeSeconds = bronzeLoads.map((b) => b.seconds);
     const bronzeMedian = median(bronzeSeconds);
     const bronze = {
@@ -294,6 +259,22 @@ async function main(): Promise<void> {
         `worker processes' CPU ${bronze.workerCpuSeconds.map((w) => w.map((c) => c.toFixed(1)).join('+')).join(', ')} ` +
         `of ${bronze.busyCoreSeconds.map((b) => b.toFixed(1)).join(', ')} busy core-s`,
     );
+    if (!floor) {
+      // Once, on the tables the last baseline load filled, just before the first full run.
+      await cli(['migrate'], { ...process.env, DATABASE_URL: loads.url, LOG_LEVEL: 'warn' }); // its cleaning functions and calendar
+      const measured = await measureFloor(loads.url, AS_OF);
+      // Bronze's floor: the cheaper of the two loads of the same files measured just now (here
+      // MetaLayer's bronze has used fewer core-seconds than `psql \copy` at times).
+      const bronzeCoreSeconds = Math.min(median(base.busyCoreSeconds), median(bronze.busyCoreSeconds));
+      const totalCoreSeconds = bronzeCoreSeconds + measured.coreSeconds;
+      floor = { ...measured, bronzeCoreSeconds, totalCoreSeconds, minimumWallSeconds: totalCoreSeconds / cores };
+      console.log(
+        `floor (the spec's silver and gold work as bare statements over the baseline's tables, one at a time; sql/bench/floor_first_load.sql): ` +
+          `${floor.coreSeconds.toFixed(0)} core-s in ${floor.seconds.toFixed(1)} s; with bronze's cheaper load (${bronzeCoreSeconds.toFixed(0)} core-s) ` +
+          `${totalCoreSeconds.toFixed(0)} core-s, so at least ${floor.minimumWallSeconds.toFixed(0)} s on ${cores} cores kept busy`,
+      );
+      console.log(`  largest: ${[...floor.statements].sort((a, b) => b.coreSeconds - a.coreSeconds).slice(0, 6).map((st) => `${st.label.replace(/^(create table|alter table|create index on) /, '')} ${st.coreSeconds.toFixed(1)}`).join(', ')}`);
+    }
     const ml = await metalayer(dir, n);
     console.log(
       `metalayer, ${n} worker process(es): ${ml.status}, wall ${ml.wallSeconds.toFixed(1)} s; ` +
@@ -316,6 +297,10 @@ async function main(): Promise<void> {
           `(bronze ${inc.layers.bronze.toFixed(1)} s, silver ${inc.layers.silver.toFixed(1)} s, gold ${inc.layers.gold.toFixed(1)} s)`,
       );
     }
+    console.log(
+      `  against the floor: ${(ml.cpu.busyCoreSeconds / floor.totalCoreSeconds).toFixed(2)} × its core-seconds, ` +
+        `${(ml.wallSeconds / floor.minimumWallSeconds).toFixed(2)} × its shortest wall time`,
+    );
     results.push({ workers: n, baseline: base, bronzeAlone: bronze, metalayer: ml, bronzeRatio: ratio, pairedBronzeRatios: pairedRatios });
   }
   const out = {
@@ -323,6 +308,7 @@ async function main(): Promise<void> {
     command: `npm run bench -- --scale ${scale} --workers ${workerCounts.join(',')} --seed ${seed} --load-repeats ${repeats}`,
     workload: { scale, customers: SCALES[scale], seed, rows: Object.values(manifest.files as Record<string, { rows: number }>).reduce((n, f) => n + f.rows, 0), chunkBytes: DEFAULTS.chunkBytes },
     machine: await machine(),
+    floor,
     results,
   };
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });

@@ -1,0 +1,74 @@
+/**
+ * The floor of a first load: what the spec's silver and gold transformations alone cost
+ * PostgreSQL on this machine, as bare statements (sql/bench/floor_first_load.sql) over the
+ * baseline's text tables, one at a time, each with the planner settings of MetaLayer's steps
+ * (parallel plans where PostgreSQL makes them). No lineage, rejects, checks, relays or
+ * bookkeeping: a lower bound for MetaLayer's run, not a competitor that does the same job. With
+ * the cheaper bronze load of the run it says how many core-seconds any implementation of the
+ * pipeline needs here, and so the shortest wall time the machine's cores allow (bench/run.ts
+ * prints it beside MetaLayer's run). A floor is only as good as its statements: each is written
+ * as MetaLayer's SQL writes it where that matters (a value parsed once, fresh statistics before a
+ * join), so that it measures the work and not a worse plan.
+ */
+import pg from 'pg';
+import { DEFAULTS } from '../src/config/defaults';
+import { setRunContext } from '../src/db/run-context';
+import { loadSql } from '../src/db/sql-files';
+import { applyStepSettings } from '../src/pipeline/steps';
+import { machineCpuSeconds } from './processes';
+
+export interface FloorStatement {
+  /** The statement's first words. */
+  label: string;
+  seconds: number;
+  /** The machine's busy core-seconds while it ran (its parallel workers included). */
+  coreSeconds: number;
+}
+
+export interface Floor {
+  statements: FloorStatement[];
+  seconds: number;
+  coreSeconds: number;
+}
+
+/** The file's statements: our SQL files end each with `;` at a line end. */
+export function floorStatements(): string[] {
+  return loadSql('bench/floor_first_load.sql')
+    .split(/;\s*\n/)
+    .map((s) => s.replace(/^(\s*--[^\n]*\n)*/g, '').trim())
+    .filter((s) => s.length > 0);
+}
+
+/**
+ * Runs the floor's statements on `url`: the baseline's database, its text tables loaded
+ * (bench/baseline.ts) and migrated (`metalayer migrate`: the cleaning functions and the
+ * calendar). Each statement commits alone. The schema they build (bench_floor) is dropped at the
+ * end unless `opts.keep` (tests/integration/bench-floor.test.ts reads it).
+ */
+export async function measureFloor(url: string, asOf: string, opts: { keep?: boolean } = {}): Promise<Floor> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('checkpoint'); // from the same WAL state as each load
+    const statements: FloorStatement[] = [];
+    for (const sql of floorStatements()) {
+      await client.query('begin');
+      await applyStepSettings(client, DEFAULTS.stepWorkMem, 'gold');
+      await setRunContext(client, { runId: 0, asOf });
+      const busy = machineCpuSeconds().busy;
+      const started = performance.now();
+      await client.query(sql);
+      await client.query('commit');
+      statements.push({
+        label: sql.split('\n', 1)[0]!.slice(0, 80),
+        seconds: (performance.now() - started) / 1000,
+        coreSeconds: machineCpuSeconds().busy - busy,
+      });
+    }
+    if (!opts.keep) await client.query('drop schema if exists bench_floor cascade');
+    const sum = (k: 'seconds' | 'coreSeconds') => statements.reduce((n, s) => n + s[k], 0);
+    return { statements, seconds: sum('seconds'), coreSeconds: sum('coreSeconds') };
+  } finally {
+    await client.end();
+  }
+}
