@@ -95,18 +95,17 @@ if (layer === 'silver') {
     await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
     await setRunContext(c, { runId, asOf });
   };
-  // The fact table as the facts step loads it (loadFacts: streamed from a second connection when
-  // the table is empty); PROFILE_FACTS=upsert forces sql/gold/fact_sales.sql, and
+  // The fact table as the facts step loads it (loadFacts: built whole and attached when the table
+  // is empty, migration 031); PROFILE_FACTS=upsert forces sql/gold/fact_sales.sql, and
   // PROFILE_FACTS=statements times that path's scripts statement by statement.
-  const readers = new pg.Pool({ connectionString: url, max: 1 });
-  let streamed: FactLoad['streamed'];
+  let wholeLoad: FactLoad['wholeLoad'];
   const only = process.env.PROFILE_MODELS?.split(',');
   for (const m of [...GOLD_DIMENSION_MODELS, ...GOLD_FACT_MODELS, ...GOLD_AGGREGATES, 'warehouse_state'].filter((x) => !only || only.includes(x))) {
     if (m === 'fact_sales' || (GOLD_AGGREGATES as readonly string[]).includes(m) || m === 'warehouse_state') await freshSettings();
     const m0 = performance.now();
     if (m === 'fact_sales') {
-      // As in the pipeline, the dimensions commit before the facts: the stream's second connection
-      // reads them (uncommitted, it would wait on this transaction's locks). They stay committed.
+      // As in the pipeline, the dimensions commit before the facts, in a transaction of their own.
+      // They stay committed.
       await c.query('commit');
       await c.query('begin');
       await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
@@ -118,8 +117,8 @@ if (layer === 'silver') {
           for (const s of stmts(`gold/${f}.sql`)) await t(`[${f}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
         }
       } else {
-        const load = await loadFacts(readers, c, { runId, asOf }, (r) => applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold'), { stream: process.env.PROFILE_FACTS !== 'upsert' });
-        streamed = load.streamed;
+        const load = await loadFacts(c, { whole: process.env.PROFILE_FACTS !== 'upsert' });
+        wholeLoad = load.wholeLoad;
         console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  [fact_sales] loadFacts, path ${load.path}`);
       }
     } else for (const s of stmts(`gold/${m}.sql`)) await t(`[${m}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
@@ -133,13 +132,12 @@ if (layer === 'silver') {
       m === GOLD_DIMENSION_MODELS.at(-1) ? dims.includes(x) : m === GOLD_FACT_MODELS.at(-1) ? !dims.includes(x) && !aggregates.includes(x) : x === m && aggregates.includes(x);
     for (const [model, spec] of Object.entries(loadExpectations('gold')).filter(([x]) => checkedHere(x))) {
       const e0 = performance.now();
-      // A streamed fact table proves its conservation by counting, as in runGoldStep.
-      const silverRows = streamed && (await c.query<{ n: number }>('select coalesce(sum(lines), 0)::int as n from changed_days')).rows[0]!.n;
-      await checkModel(c, 'gold', model, spec, { streamed: streamed && { ...streamed, silverRows: silverRows! } });
+      // A fact table built whole proves its conservation by counting, as in runGoldStep.
+      const silverRows = wholeLoad && (await c.query<{ n: number }>('select coalesce(sum(lines), 0)::int as n from changed_days')).rows[0]!.n;
+      await checkModel(c, 'gold', model, spec, { wholeLoad: wholeLoad && { ...wholeLoad, silverRows: silverRows! } });
       console.log(`${(performance.now() - e0).toFixed(0).padStart(7)} ms  expectations ${model}`);
     }
   }
-  await readers.end();
 }
 const cm = performance.now();
 await c.query((layer === 'silver' ? commitFlag : entity) === 'commit' ? 'commit' : 'rollback');

@@ -5,10 +5,14 @@ import { StepError } from '../errors/step-error';
 
 /** Runs a multi-statement SQL file; returns the last statement's first row. Names the file on error. */
 export async function runScript(client: pg.ClientBase, file: string, label: string): Promise<Record<string, unknown> | undefined> {
+  return (await runScriptResults(client, file, label)).at(-1)?.rows?.[0];
+}
+
+/** Runs a multi-statement SQL file; returns every statement's result, in order. Names the file on error. */
+export async function runScriptResults(client: pg.ClientBase, file: string, label: string): Promise<pg.QueryResult[]> {
   try {
     const res = (await client.query(loadSql(file))) as unknown as pg.QueryResult | pg.QueryResult[];
-    const last = Array.isArray(res) ? res.at(-1) : res;
-    return last?.rows?.[0];
+    return Array.isArray(res) ? res : [res];
   } catch (err) {
     throw asStepError(err, `${label} (sql/${file})`);
   }

@@ -41,11 +41,12 @@ export interface StepResult {
   rows: number;
   ms: number;
   /**
-   * How a step with two paths filled its table (the order lines' silver step, the facts): 'stream'
-   * (an empty table, from a second connection) or 'upsert'. In the job's result and its log line,
-   * so that an operator sees a first load that took the slower path (no free pooled connection).
+   * How a step with two paths filled its table: the order lines' silver step 'stream' (an empty
+   * table, from a second connection) or 'upsert'; the facts 'swap' (an empty table, built whole
+   * and attached) or 'upsert'. In the job's result and its log line, so that an operator sees a
+   * first load that took the slower path (the order lines without a free pooled connection).
    */
-  path?: 'stream' | 'upsert';
+  path?: 'stream' | 'swap' | 'upsert';
 }
 
 async function runAsOf(pool: Pool, runId: number): Promise<string> {
@@ -258,13 +259,13 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
       let path: StepResult['path'];
       facts = await tracked(pool, workMem, runId, 'gold', GOLD_FACTS_STEP, async (client) => {
         await setRunContext(client, { runId, asOf });
-        const load = await loadFacts(pool, client, { runId, asOf }, (reader) => applyStepSettings(reader, workMem, 'gold', `${GOLD_FACTS_STEP} reader`));
+        const load = await loadFacts(client);
         path = load.path;
         for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
         // The run's order lines in silver (fact_changes.sql counted them by day).
         const { rows } = await client.query<{ n: number }>('select coalesce(sum(lines), 0)::int as n from changed_days');
         const silverRows = rows[0]?.n ?? 0;
-        await checkGold(client, runId, specs, factModels, { streamed: load.streamed && { ...load.streamed, silverRows } });
+        await checkGold(client, runId, specs, factModels, { wholeLoad: load.wholeLoad && { ...load.wholeLoad, silverRows } });
         return silverRows;
       }, lead);
       if (path) facts = { ...facts, path };

@@ -101,7 +101,7 @@ export async function checkModel(
   }
   for (const e of spec.expectations) {
     if (e.rule !== 'conservation') continue;
-    const proven = layer === 'gold' ? conservedByStream(model, e, opts.streamed) : undefined;
+    const proven = layer === 'gold' ? conservedByCount(model, e, opts.wholeLoad) : undefined;
     results.push(proven ?? (layer === 'silver' ? await checkConservation(client, model, e) : await checkGoldConservation(client, model, e)));
   }
 
@@ -146,23 +146,23 @@ function sourceOf(entity: string): string {
 /** What a step's load tells the checks about the rows it wrote. */
 export interface CheckOptions {
   /**
-   * A gold model that was empty and was filled by one stream from the run's rows of silver `from`
-   * (src/pipeline/fact-load.ts): `loaded` rows written, `silverRows` rows of the run in silver.
+   * A gold model that was empty and was built whole, in one statement, from the run's rows of
+   * silver `from` (src/pipeline/fact-load.ts): `loaded` rows written, `silverRows` rows of the run in silver.
    */
-  streamed?: { model: string; from: string; loaded: number; silverRows: number };
+  wholeLoad?: { model: string; from: string; loaded: number; silverRows: number };
 }
 
 /**
- * The conservation rule of a streamed model, proven by counting: every streamed row carries the key
- * of a silver row of the run (the stream's view reads silver by the run), silver's key is unique
- * and so is the model's (its primary key was built after the stream), so as many rows written as
- * the run has in silver means every one of them arrived — without the anti-join of the full check
- * (8.9 s on 7.5 M facts). Undefined when the counts differ or the rule is about another load: the
- * full check then runs and names the lost keys.
+ * The conservation rule of a model built whole, proven by counting: every row written carries the
+ * key of a silver row of the run (its view reads silver by the run), silver's key is unique and so
+ * is the model's (its primary key was built after the rows), so as many rows written as the run
+ * has in silver means every one of them arrived — without the anti-join of the full check (8.9 s
+ * on 7.5 M facts). Undefined when the counts differ or the rule is about another load: the full
+ * check then runs and names the lost keys.
  */
-function conservedByStream(model: string, e: Extract<Expectation, { rule: 'conservation' }>, streamed: CheckOptions['streamed']): RuleResult | undefined {
-  if (!streamed || streamed.model !== model || streamed.from !== e.from || streamed.loaded !== streamed.silverRows) return undefined;
-  return outcomeOf('gold', model, e, streamed.silverRows, 0, []);
+function conservedByCount(model: string, e: Extract<Expectation, { rule: 'conservation' }>, whole: CheckOptions['wholeLoad']): RuleResult | undefined {
+  if (!whole || whole.model !== model || whole.from !== e.from || whole.loaded !== whole.silverRows) return undefined;
+  return outcomeOf('gold', model, e, whole.silverRows, 0, []);
 }
 
 /** Every silver row of `from` changed by the run has a row in the gold model with the same key. */

@@ -13,10 +13,10 @@ import { ExpectationError } from '../../src/errors/expectation-error';
 import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
-// The two ways the facts step fills gold.fact_sales (src/pipeline/fact-load.ts): an empty table is
-// streamed from a second connection (COPY … TO STDOUT into COPY … FROM STDIN), otherwise
-// sql/gold/fact_sales.sql upserts. Both must give the same facts, and a failed stream must leave
-// the facts transaction to roll back cleanly.
+// The two ways the facts step fills gold.fact_sales (src/pipeline/fact-load.ts): an empty table's
+// one partition is built whole by CREATE TABLE AS and attached (migration 031), otherwise
+// sql/gold/fact_sales.sql upserts. Both must give the same facts and indexes, and a failed build
+// must leave the facts transaction to roll back cleanly, the empty partition in place.
 let t: TestEnv;
 let runId: number;
 let expected: { n: number; digest: string };
@@ -25,15 +25,28 @@ const factsDigest = async (c: pg.ClientBase): Promise<{ n: number; digest: strin
   (await c.query(`select count(*)::int as n, md5(string_agg(f::text, '|' order by order_number, product_number)) as digest from gold.fact_sales f`)).rows[0];
 const factIndexes = async (c: pg.ClientBase): Promise<string[]> =>
   (await c.query(`select indexdef from pg_indexes where schemaname = 'gold' and tablename = 'fact_sales' order by 1`)).rows.map((r) => r.indexdef);
+/** The fact table's partitions with their indexes and whether each is attached to the parent's. */
+const partitions = async (c: pg.ClientBase): Promise<{ partition: string; bound: string; indexes: string[] }[]> =>
+  (
+    await c.query(
+      `select p.relid::regclass::text as partition, pg_get_expr(r.relpartbound, r.oid) as bound,
+              array(select ix.indexrelid::regclass::text || ' -> ' || coalesce(h.inhparent::regclass::text, '-')
+                      from pg_index ix left join pg_inherits h on h.inhrelid = ix.indexrelid
+                     where ix.indrelid = p.relid order by 1) as indexes
+         from pg_partition_tree('gold.fact_sales') p join pg_class r on r.oid = p.relid
+        where p.isleaf order by 1`,
+    )
+  ).rows;
 
 /** Empties the fact table and runs loadFacts in a transaction that is rolled back; returns what it saw. */
-async function reload(opts: { stream?: boolean }, settings = (r: pg.ClientBase) => applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold')) {
+async function reload(opts: { whole?: boolean }, before?: (c: pg.ClientBase) => Promise<void>) {
   return inRolledBackTransaction(t.rt.pool, async (c) => {
     await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
     await setRunContext(c, { runId, asOf: AS_OF });
     await c.query('truncate gold.fact_sales');
-    const load = await loadFacts(t.rt.pool, c, { runId, asOf: AS_OF }, settings, opts);
-    return { load, facts: await factsDigest(c), indexes: await factIndexes(c) };
+    await before?.(c);
+    const load = await loadFacts(c, opts);
+    return { load, facts: await factsDigest(c), indexes: await factIndexes(c), partitions: await partitions(c) };
   });
 }
 
@@ -49,15 +62,24 @@ beforeAll(async () => {
 afterAll(async () => t?.cleanup());
 
 describe('loading the facts of a first load', () => {
-  it('streams an empty fact table from a second connection and upserts otherwise, with the same facts and indexes', async () => {
+  it('builds an empty fact table whole and attaches it, and upserts otherwise, with the same facts and indexes', async () => {
     expect(expected.n).toBeGreaterThan(1000);
     const indexes = await factIndexes(t.rt.pool as unknown as pg.ClientBase);
     expect(indexes.length).toBeGreaterThanOrEqual(5);
-    const streamed = await reload({});
-    expect(streamed.load.path).toBe('stream');
-    expect(streamed.facts).toEqual(expected);
-    expect(streamed.indexes).toEqual(indexes);
-    const upserted = await reload({ stream: false });
+    const before = await partitions(t.rt.pool as unknown as pg.ClientBase);
+    // One partition, the default, every index of it attached to the parent's (migration 031).
+    expect(before).toHaveLength(1);
+    expect(before[0]).toMatchObject({ partition: 'gold.fact_sales_rows', bound: 'DEFAULT' });
+    expect(before[0]!.indexes).toHaveLength(indexes.length);
+    expect(before[0]!.indexes.every((i) => !i.endsWith(' -> -'))).toBe(true);
+    const whole = await reload({});
+    expect(whole.load.path).toBe('swap');
+    expect(whole.facts).toEqual(expected);
+    expect(whole.indexes).toEqual(indexes);
+    expect(whole.partitions).toHaveLength(1);
+    expect(whole.partitions[0]).toMatchObject({ partition: 'gold.fact_sales_rows', bound: 'DEFAULT' });
+    expect(whole.partitions[0]!.indexes.map((i) => i.split(' -> ')[1]).sort()).toEqual(before[0]!.indexes.map((i) => i.split(' -> ')[1]).sort());
+    const upserted = await reload({ whole: false });
     expect(upserted.load.path).toBe('upsert');
     expect(upserted.facts).toEqual(expected);
     expect(upserted.indexes).toEqual(indexes);
@@ -91,24 +113,24 @@ describe('loading the facts of a first load', () => {
     expect(keys.mismatched).toBe(0);
   });
 
-  it('the stream proves conservation by its count; a count that does not add up runs the full check, which names the lost line', async () => {
+  it('a fact table built whole proves conservation by its count; a count that does not add up runs the full check, which names the lost line', async () => {
     const spec = loadExpectations('gold').fact_sales!;
     expect(spec.expectations.some((e) => e.rule === 'conservation')).toBe(true);
     const seen = await inRolledBackTransaction(t.rt.pool, async (c) => {
       await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
       await setRunContext(c, { runId, asOf: AS_OF });
       await c.query('truncate gold.fact_sales');
-      const load = await loadFacts(t.rt.pool, c, { runId, asOf: AS_OF }, (r) => applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold'));
+      const load = await loadFacts(c);
       const silverRows = (await c.query<{ n: number }>('select count(*)::int as n from silver.sales where _run_id = $1', [runId])).rows[0]!.n;
-      const streamed = { ...load.streamed!, silverRows };
-      const proven = await checkModel(c, 'gold', 'fact_sales', spec, { streamed });
-      // One fact lost after the stream, and a count that says so: the anti-join runs and finds it.
+      const wholeLoad = { ...load.wholeLoad!, silverRows };
+      const proven = await checkModel(c, 'gold', 'fact_sales', spec, { wholeLoad });
+      // One fact lost after the load, and a count that says so: the anti-join runs and finds it.
       const lost = (await c.query(`delete from gold.fact_sales where ctid = (select min(ctid) from gold.fact_sales) returning order_number, product_number`)).rows[0];
-      const failed = await checkModel(c, 'gold', 'fact_sales', spec, { streamed: { ...streamed, loaded: silverRows - 1 } }).catch((err: unknown) => err);
+      const failed = await checkModel(c, 'gold', 'fact_sales', spec, { wholeLoad: { ...wholeLoad, loaded: silverRows - 1 } }).catch((err: unknown) => err);
       return { load, silverRows, proven, lost, failed };
     });
-    expect(seen.load.path).toBe('stream');
-    expect(seen.load.streamed).toEqual({ model: 'fact_sales', from: 'sales', loaded: expected.n });
+    expect(seen.load.path).toBe('swap');
+    expect(seen.load.wholeLoad).toEqual({ model: 'fact_sales', from: 'sales', loaded: expected.n });
     expect(seen.silverRows).toBe(expected.n);
     expect(seen.proven.results.find((r) => r.rule === 'conservation')).toMatchObject({ rowsChecked: expected.n, rowsFailed: 0, outcome: 'passed' });
     expect(seen.failed).toBeInstanceOf(ExpectationError);
@@ -116,16 +138,19 @@ describe('loading the facts of a first load', () => {
     expect(conservation).toMatchObject({ rowsChecked: expected.n, rowsFailed: 1, outcome: 'failed', sampleKeys: [seen.lost] });
   });
 
-  it('a stream that fails midway fails the step, and its transaction rolls back with nothing left behind', async () => {
-    const failing = async (r: pg.ClientBase): Promise<void> => {
-      await applyStepSettings(r, DEFAULTS.stepWorkMem, 'gold');
-      await r.query(`select set_config('statement_timeout', '1', true)`); // the COPY is cancelled
+  it('a build that fails at the attach (a repeated key) fails the step, and its transaction rolls back with nothing left behind', async () => {
+    const before = await partitions(t.rt.pool as unknown as pg.ClientBase);
+    // A run's line twice in silver (no key there for this test): the attach's key build refuses it.
+    const repeated = async (c: pg.ClientBase): Promise<void> => {
+      await c.query('alter table silver.sales drop constraint sales_pkey');
+      await c.query(`insert into silver.sales select * from silver.sales where _run_id = $1 limit 1`, [runId]);
     };
-    await expect(reload({}, failing)).rejects.toThrow(/statement timeout|canceling/);
-    // The pool lends working connections afterwards (the reader was closed, not pooled mid-COPY).
+    await expect(reload({}, repeated)).rejects.toThrow(/fact_sales_first_load.sql\) failed: could not create unique index .*SQLSTATE 23505.* is duplicated/);
     await expectPoolUsable(t.rt.pool);
     expect(await factsDigest(t.rt.pool as unknown as pg.ClientBase)).toEqual(expected);
     expect(await factIndexes(t.rt.pool as unknown as pg.ClientBase)).toHaveLength(5);
+    expect(await partitions(t.rt.pool as unknown as pg.ClientBase)).toEqual(before);
+    expect((await t.rt.pool.query(`select to_regclass('gold.fact_sales_load') as t`)).rows[0].t).toBeNull();
   });
 });
 
