@@ -13,9 +13,9 @@
 import pg from 'pg';
 import { DEFAULTS } from '../src/config/defaults';
 import { setRunContext } from '../src/db/run-context';
-import { loadSql } from '../src/db/sql-files';
 import { applyStepSettings } from '../src/pipeline/steps';
 import { machineCpuSeconds } from './processes';
+import { sqlStatements } from './setup';
 
 export interface FloorStatement {
   /** The statement's first words. */
@@ -31,12 +31,9 @@ export interface Floor {
   coreSeconds: number;
 }
 
-/** The file's statements: our SQL files end each with `;` at a line end. */
+/** The floor's statements, in order. */
 export function floorStatements(): string[] {
-  return loadSql('bench/floor_first_load.sql')
-    .split(/;\s*\n/)
-    .map((s) => s.replace(/^(\s*--[^\n]*\n)*/g, '').trim())
-    .filter((s) => s.length > 0);
+  return sqlStatements('bench/floor_first_load.sql');
 }
 
 /**

@@ -17,7 +17,6 @@
  */
 import pg from 'pg';
 import { DEFAULTS } from '../src/config/defaults';
-import { loadSql } from '../src/db/sql-files';
 import { setRunContext } from '../src/db/run-context';
 import { applyStepSettings, GOLD_AGGREGATES, GOLD_DIMENSION_MODELS, GOLD_FACT_MODELS, setRunFiles } from '../src/pipeline/steps';
 import { loadExpectations } from '../src/quality/expectations';
@@ -28,6 +27,7 @@ import { checkContractTypes } from '../src/quality/contract-types';
 import type { FlagTally } from '../src/db/copy-flags';
 import { checkModel } from '../src/quality/runner';
 import { machineCpuSeconds } from './processes';
+import { sqlStatements } from './setup';
 
 const [url, runIdS, layer, entity, source, commitFlag] = process.argv.slice(2);
 const runId = Number(runIdS);
@@ -48,7 +48,6 @@ const t = async (label: string, sql: string, params?: unknown[]) => {
   console.log(`${ms.toFixed(0).padStart(7)} ms ${cpu.toFixed(2).padStart(6)} core-s  ${label}  ${(r as pg.QueryResult).rowCount ?? ''}`);
   return r;
 };
-const stmts = (file: string) => loadSql(file).split(/;\s*(?:--[^\n]*)?\n/).map((s) => s.replace(/^(\s*--[^\n]*\n)*/g, '').trim()).filter((s) => s.length > 0);
 const asOf = (await c.query('select as_of from meta.runs where run_id = $1', [runId])).rows[0].as_of;
 const total = performance.now();
 await c.query('begin');
@@ -75,7 +74,7 @@ if (layer === 'silver') {
     streamed = load.streamed;
     console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  [sales] loadSales, path ${load.path}`);
     await readers.end();
-  } else for (const f of files) for (const s of stmts(f)) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
+  } else for (const f of files) for (const s of sqlStatements(f)) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
   const contract = sourceByName(source!);
   const c0 = performance.now();
   if (contract) await checkContractTypes(c, contract, { streamed });
@@ -114,14 +113,14 @@ if (layer === 'silver') {
       if (process.env.PROFILE_FACTS === 'statements') {
         // The upsert path's three scripts statement by statement (what loadFacts runs on a table with facts).
         for (const f of ['fact_changes', 'fact_sales', 'fact_late_customers']) {
-          for (const s of stmts(`gold/${f}.sql`)) await t(`[${f}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
+          for (const s of sqlStatements(`gold/${f}.sql`)) await t(`[${f}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
         }
       } else {
         const load = await loadFacts(c, { whole: process.env.PROFILE_FACTS !== 'upsert' });
         wholeLoad = load.wholeLoad;
         console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  [fact_sales] loadFacts, path ${load.path}`);
       }
-    } else for (const s of stmts(`gold/${m}.sql`)) await t(`[${m}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
+    } else for (const s of sqlStatements(`gold/${m}.sql`)) await t(`[${m}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
     console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  == ${m}`);
     // The expectations at the end of their transaction, with its settings, as runGoldStep's
     // checkGold runs them: the dimensions' after the dimensions, an aggregate's after it, the

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import pg from 'pg';
 import { ensureDatabase } from '../src/db/pool';
+import { loadSql } from '../src/db/sql-files';
 
 /** The PostgreSQL server the benchmarks use (no database part). */
 export const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
@@ -34,6 +35,18 @@ export function psqlCopy(url: string, table: string, cols: string[], file: strin
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql \\copy failed: ${err}`))));
     createReadStream(file, { start, end: end - 1 }).pipe(child.stdin);
   });
+}
+
+/**
+ * The statements of sql/<file>, each alone, for tools that run or time them one by one: our SQL
+ * files end each statement with `;` at a line end (a comment may follow it); the comment lines
+ * before a statement are dropped.
+ */
+export function sqlStatements(file: string): string[] {
+  return loadSql(file)
+    .split(/;\s*(?:--[^\n]*)?\n/)
+    .map((s) => s.replace(/^(\s*--[^\n]*\n)*/g, '').trim())
+    .filter((s) => s.length > 0);
 }
 
 export function median(xs: number[]): number {
