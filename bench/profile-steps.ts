@@ -9,6 +9,7 @@
  * `;` line ends (our SQL files keep that form), then the expectations; rolls back unless `commit`.
  * Each statement's line shows its wall time and the machine's busy core-seconds meanwhile (its
  * parallel workers included; meaningful on an otherwise idle machine).
+ * PROFILE_SALES_WORKERS=<n>: the order lines' first load read with n parallel workers (METALAYER_SALES_READ_WORKERS).
  * PROFILE_PRE=<sql> runs first in the transaction (e.g. a truncate, to time a first load).
  * PROFILE_EXPLAIN=<regex> prints EXPLAIN ANALYZE of the matching statements instead of a time.
  * PROFILE_MODELS=<model,…> runs only those gold models (e.g. the facts' models with `commit`, then
@@ -24,7 +25,7 @@ import { loadFacts, type FactLoad } from '../src/pipeline/fact-load';
 import { loadSales } from '../src/pipeline/sales-load';
 import { sourceByName } from '../src/contracts/retail';
 import { checkContractTypes } from '../src/quality/contract-types';
-import type { FlagTally } from '../src/db/copy-flags';
+import type { FlagTally } from '../src/quality/contract-types';
 import { checkModel } from '../src/quality/runner';
 import { machineCpuSeconds } from './processes';
 import { sqlStatements } from './setup';
@@ -58,26 +59,20 @@ await setRunContext(c, { runId, asOf });
 if (layer === 'silver') {
   await setRunFiles(c, runId, source!);
   await t('analyze bronze', `select meta.analyze_bronze_files($1, meta.ctx_file_ids())`, [source]);
-  // The order lines as the step loads them (loadSales: streamed from a second connection when
-  // silver.sales is empty, timed as one piece); PROFILE_SALES=upsert times sql/silver/sales.sql
-  // and its tail statement by statement.
+  // The order lines as the step loads them (loadSales: built whole when silver.sales is empty,
+  // timed as one piece); PROFILE_SALES=upsert times sql/silver/sales.sql and its tail statement
+  // by statement.
   const files = entity === 'sales' ? ['silver/sales.sql', 'silver/sales_keys_and_rejects.sql'] : [`silver/${entity}.sql`];
-  let streamed: FlagTally | undefined;
+  let tally: FlagTally | undefined;
   if (entity === 'sales' && process.env.PROFILE_SALES !== 'upsert') {
-    const readers = new pg.Pool({ connectionString: url, max: 1 });
     const m0 = performance.now();
-    const load = await loadSales(readers, c, async (r) => {
-      await applyStepSettings(r, DEFAULTS.stepWorkMem, 'silver');
-      await setRunContext(r, { runId, asOf });
-      await setRunFiles(r, runId, source!);
-    });
-    streamed = load.streamed;
+    const load = await loadSales(c, { readWorkers: process.env.PROFILE_SALES_WORKERS ? Number(process.env.PROFILE_SALES_WORKERS) : undefined });
+    tally = load.tally;
     console.log(`${(performance.now() - m0).toFixed(0).padStart(7)} ms  [sales] loadSales, path ${load.path}`);
-    await readers.end();
   } else for (const f of files) for (const s of sqlStatements(f)) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
   const contract = sourceByName(source!);
   const c0 = performance.now();
-  if (contract) await checkContractTypes(c, contract, { streamed });
+  if (contract) await checkContractTypes(c, contract, { tally });
   console.log(`${(performance.now() - c0).toFixed(0).padStart(7)} ms  contract types`);
   const spec = loadExpectations('silver')[entity!];
   const s0 = performance.now();

@@ -1,7 +1,7 @@
 -- silver/sales.sql
 -- Purpose: CRM order lines of the run's files → silver.sales, by update and insert: the order
--- lines' silver step when silver.sales has rows (or no second connection is free). An empty
--- silver.sales is streamed instead (src/pipeline/sales-load.ts, sales_streamed.sql); both paths
+-- lines' silver step when silver.sales has rows. An empty silver.sales is built whole instead
+-- (src/pipeline/sales-load.ts, sales_first_load.sql); both paths
 -- then run sales_keys_and_rejects.sql and give the same silver rows, rejects and type counts
 -- (tests/integration/sales-load.test.ts).
 -- Inputs: meta.run_sales_cleaned (migration 019: the bronze.crm_sales_details rows of the run's

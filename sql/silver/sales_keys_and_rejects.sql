@@ -1,36 +1,40 @@
 -- silver/sales_keys_and_rejects.sql
 -- Purpose: the end of the order lines' silver step, after either path filled silver.sales
--- (sales.sql, or the stream of sales_streamed.sql): the keys built again where a first load
--- suspended them, repeated lines removed, the rejected lines quarantined, fresh statistics.
--- Inputs: silver.sales; temp tables stg_sales (at least the run's lines without a key) and
--- sales_superseded (repeated lines found before the insert); bronze.crm_sales_details (the
--- records of superseded lines). Outputs: silver.sales, quarantine.rejects; returns rows_changed.
+-- (sales.sql, or the table built whole by sales_first_load.sql): the keys built again where a
+-- first load suspended them, or the table built whole attached (which builds them), repeated
+-- lines removed, the rejected lines quarantined, fresh statistics.
+-- Inputs: silver.sales and its partition silver.sales_rows (migration 032); temp tables stg_sales
+-- (at least the run's lines without a key) and sales_superseded (repeated lines found before the
+-- insert); bronze.crm_sales_details (the records of superseded lines). Outputs: silver.sales,
+-- quarantine.rejects; returns rows_changed.
 -- Rules: a line without order number or product number → quarantined (sales.key_not_null); a line
 -- that appears again later in the run → quarantined (sales.superseded), the later one is kept.
 
--- The key's build is the first load's check for repeated lines (migration 017). Usually it
--- succeeds; when it finds one it is rolled back alone (the indexes stay suspended) and the lines
--- are ranked here, in silver.sales, which holds only this run's lines then, by the rule of
--- sales.sql (later file and line wins).
+-- The key's build is the first load's check for repeated lines (migrations 017, 032). Usually it
+-- succeeds; when it finds one it is rolled back alone (the indexes stay suspended, or the table
+-- built whole stays detached) and the lines are ranked here, in silver.sales_rows, which then
+-- holds only this run's lines, by the rule of sales.sql (later file and line wins). (Each call
+-- does nothing when its path did not run: no index suspended, the partition attached.)
 create temp table sales_keys_built on commit drop as
-select meta.try_restore_indexes('silver.sales') as built;
+select meta.try_restore_indexes('silver.sales') and meta.try_attach_default_partition('silver.sales', 'silver.sales_rows') as built;
 
 insert into sales_superseded (_file_id, _line, order_number, product_number)
 select r._file_id, r._line, r.order_number, r.product_number
   from (select t._file_id, t._line, t.order_number, t.product_number,
                row_number() over (partition by t.order_number, t.product_number
                                   order by t._file_id desc, t._line desc) as rn
-          from silver.sales t
+          from silver.sales_rows t
          where not (select built from sales_keys_built)) r
  where r.rn > 1;
 analyze sales_superseded;
 
-delete from silver.sales t
+delete from silver.sales_rows t
  using sales_superseded x
  where not (select built from sales_keys_built)
    and t._file_id = x._file_id and t._line = x._line;
 
-select meta.restore_indexes('silver.sales');  -- what a failed build left suspended; else nothing
+-- What a failed build left suspended or detached; else nothing.
+select meta.restore_indexes('silver.sales'), meta.attach_default_partition('silver.sales', 'silver.sales_rows');
 
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), s._file_id, 'crm_sales_details', s._line, 'silver', 'sales.key_not_null',
@@ -40,7 +44,7 @@ select meta.ctx_run_id(), s._file_id, 'crm_sales_details', s._line, 'silver', 's
  where s.order_number is null or s.product_number is null
 on conflict (file_id, line, stage, rule) do nothing;
 
--- The records of the superseded lines, from bronze: the streamed path stages only the lines
+-- The records of the superseded lines, from bronze: the first load's path stages only the lines
 -- without a key. Usually there are none, and the join ends before reading bronze.
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), b._file_id, 'crm_sales_details', b._line, 'silver', 'sales.superseded',

@@ -26,11 +26,12 @@ export const DEFAULTS = {
   /** work_mem of silver and gold steps: their sorts and hashes stay in memory instead of spilling. */
   stepWorkMem: '256MB',
   /**
-   * Parallel workers of the order lines' silver read on a first load (the stream's reading
-   * connection). 0: one process, which is faster where the database shares its cores with the
-   * rest of the run (src/pipeline/sales-load.ts); a primary with cores to spare can give it more.
+   * Parallel workers of the order lines' silver read on a first load (its CREATE TABLE AS:
+   * src/pipeline/sales-load.ts). 2: the step is the run's longest, and at seed scale it ended
+   * 3–6 s sooner with two than with the COPY stream it replaced (bench/HISTORY.md); 0 reads in
+   * the step's one process (less CPU, a longer step).
    */
-  salesReadWorkers: 0,
+  salesReadWorkers: 2,
   /** BullMQ job options shared by every job MetaLayer enqueues. */
   job: {
     attempts: 5,

@@ -41,12 +41,11 @@ export interface StepResult {
   rows: number;
   ms: number;
   /**
-   * How a step with two paths filled its table: the order lines' silver step 'stream' (an empty
-   * table, from a second connection) or 'upsert'; the facts 'swap' (an empty table, built whole
-   * and attached) or 'upsert'. In the job's result and its log line, so that an operator sees a
-   * first load that took the slower path (the order lines without a free pooled connection).
+   * How a step with two paths filled its table: the order lines' silver step and the facts
+   * 'swap' (an empty table, built whole and attached as its partition) or 'upsert'. In the job's
+   * result and its log line, so that an operator sees which path a load took.
    */
-  path?: 'stream' | 'swap' | 'upsert';
+  path?: 'swap' | 'upsert';
 }
 
 async function runAsOf(pool: Pool, runId: number): Promise<string> {
@@ -186,13 +185,7 @@ export async function runSilverStep(
     await client.query(`select brin_summarize_new_values(to_regclass($1))`, [`bronze.${source}_file_brin`]);
     await setRunFiles(client, runId, source);
     await client.query(`select meta.analyze_bronze_files($1, meta.ctx_file_ids())`, [source]);
-    // The order lines stream a first load from a second connection (src/pipeline/sales-load.ts).
-    const prepareReader = async (reader: pg.ClientBase): Promise<void> => {
-      await applyStepSettings(reader, workMem, 'silver', `${entity} reader`);
-      await setRunContext(reader, { runId, asOf });
-      await setRunFiles(reader, runId, source);
-    };
-    const load = entity === 'sales' ? await loadSales(pool, client, prepareReader, { readWorkers: opts.salesReadWorkers }) : undefined;
+    const load = entity === 'sales' ? await loadSales(client, { readWorkers: opts.salesReadWorkers }) : undefined;
     path = load?.path;
     const result = load ? load.result : await runScript(client, `silver/${entity}.sql`, `silver step ${entity}`);
     const spec = loadExpectations('silver', expectationsDir)[entity];
@@ -201,7 +194,7 @@ export async function runSilverStep(
       await storeQuality(client, runId, [...results, score]);
     }
     const contract = sourceByName(source);
-    if (contract) await storeQuality(client, runId, await checkContractTypes(client, contract, { streamed: load?.streamed }));
+    if (contract) await storeQuality(client, runId, await checkContractTypes(client, contract, { tally: load?.tally }));
     return Number(result?.rows_changed ?? 0);
   });
   return path ? { ...result, path } : result;

@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import { quoteIdent, qualified } from '../db/ident';
 import type { ColumnContract, SourceContract } from '../contracts/source-contract';
-import type { FlagTally } from '../db/copy-flags';
 import type { RuleResult } from './runner';
 
 /**
@@ -22,13 +21,13 @@ const CALENDAR_KEY: Partial<Record<ColumnContract['type'], { column: string; par
  * (`b.*`). tests/integration/contract-types.test.ts compares both paths on dirty rows.
  * Measured at seed scale, 7.5 M order lines: 14.5 s from bronze (three calendar joins and four
  * integer checks over every row), about 2 s from the staging table.
- * A first load streamed into silver (src/pipeline/sales-load.ts) stages no such table: every line
- * of the run went through the stream, which tallied its parse flags. Their bit order is the
+ * A first load built whole (src/pipeline/sales-load.ts) stages no such table: every line of the
+ * run is in the table it built, whose parse flags it counted. Their bit order is the
  * order of `columns` (k-th column: bit 2k blank, bit 2k+1 present but not parsed; migration 019).
  */
 export const STAGED_PARSES: Record<string, { relation: string; columns: Record<string, string> }> = {
   crm_sales_details: {
-    relation: 'stg_sales', // sql/silver/sales.sql (the streamed path counts from its tally instead)
+    relation: 'stg_sales', // sql/silver/sales.sql (the path built whole counts from its tally instead)
     columns: { // in the bit order of meta.run_sales_image._parse_flags
       sls_cust_id: 'customer_id',
       sls_order_dt: 'order_date',
@@ -46,21 +45,21 @@ export const STAGED_PARSES: Record<string, { relation: string; columns: Record<s
  * bronze values (present, non-blank) that parse as the contract's type. Action warn: silver's
  * rules decide what happens to such a value (NULL, repair or quarantine); this counts them.
  * Reads the step's staging table where STAGED_PARSES names one (it must exist: call after the
- * silver SQL, in its transaction), or the tally of the lines streamed when given; else the run's
+ * silver SQL, in its transaction), or the tally of every line's parse flags when given; else the run's
  * bronze rows.
  */
 export async function checkContractTypes(
   client: pg.ClientBase,
   contract: SourceContract,
-  opts: { fromBronze?: boolean; streamed?: FlagTally } = {},
+  opts: { fromBronze?: boolean; tally?: FlagTally } = {},
 ): Promise<RuleResult[]> {
   const typed = contract.columns.filter((c) => c.type !== 'text');
   if (typed.length === 0) return [];
   const staged = opts.fromBronze ? undefined : STAGED_PARSES[contract.name];
   const r =
     staged && typed.every((c) => staged.columns[c.column])
-      ? opts.streamed
-        ? countFromTally(opts.streamed, typed, staged)
+      ? opts.tally
+        ? countFromTally(opts.tally, typed, staged)
         : await countFromStaging(client, typed, staged)
       : await countFromBronze(client, contract, typed);
   return typed.map((c, i) => ({
@@ -114,7 +113,27 @@ async function countFromStaging(client: pg.ClientBase, typed: ColumnContract[], 
   return rows[0] as Counts;
 }
 
-/** The same counts from a stream's tally of parse flags (bit 2k blank, 2k+1 not parsed). */
+/** Lines seen, and for each bit 0–31 of their parse flags the lines that had it set. */
+export interface FlagTally {
+  rows: number;
+  bits: number[];
+}
+
+/**
+ * The tally of lines counted by distinct parse flags value (`lines` as the database's bigint
+ * text): a first load counts its table's flags with one GROUP BY (sql/silver/sales_first_load.sql).
+ */
+export function tallyOfFlags(groups: readonly { flags: number; lines: string | number }[]): FlagTally {
+  const tally: FlagTally = { rows: 0, bits: new Array<number>(32).fill(0) };
+  for (const { flags, lines } of groups) {
+    const n = Number(lines);
+    tally.rows += n;
+    for (let f = flags >>> 0, b = 0; f !== 0; f >>>= 1, b++) if (f & 1) tally.bits[b]! += n;
+  }
+  return tally;
+}
+
+/** The same counts from a tally of parse flags (bit 2k blank, 2k+1 not parsed). */
 function countFromTally(tally: FlagTally, typed: ColumnContract[], staged: { columns: Record<string, string> }): Counts {
   const order = Object.keys(staged.columns);
   const counts: Counts = {};

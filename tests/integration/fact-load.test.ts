@@ -11,6 +11,7 @@ import { loadExpectations } from '../../src/quality/expectations';
 import { checkModel, hashJoinsForLargeScope } from '../../src/quality/runner';
 import { ExpectationError } from '../../src/errors/expectation-error';
 import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
+import { partitionsOf } from '../helpers/partitions';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the facts step fills gold.fact_sales (src/pipeline/fact-load.ts): an empty table's
@@ -25,18 +26,7 @@ const factsDigest = async (c: pg.ClientBase): Promise<{ n: number; digest: strin
   (await c.query(`select count(*)::int as n, md5(string_agg(f::text, '|' order by order_number, product_number)) as digest from gold.fact_sales f`)).rows[0];
 const factIndexes = async (c: pg.ClientBase): Promise<string[]> =>
   (await c.query(`select indexdef from pg_indexes where schemaname = 'gold' and tablename = 'fact_sales' order by 1`)).rows.map((r) => r.indexdef);
-/** The fact table's partitions with their indexes and whether each is attached to the parent's. */
-const partitions = async (c: pg.ClientBase): Promise<{ partition: string; bound: string; indexes: string[] }[]> =>
-  (
-    await c.query(
-      `select p.relid::regclass::text as partition, pg_get_expr(r.relpartbound, r.oid) as bound,
-              array(select ix.indexrelid::regclass::text || ' -> ' || coalesce(h.inhparent::regclass::text, '-')
-                      from pg_index ix left join pg_inherits h on h.inhrelid = ix.indexrelid
-                     where ix.indrelid = p.relid order by 1) as indexes
-         from pg_partition_tree('gold.fact_sales') p join pg_class r on r.oid = p.relid
-        where p.isleaf order by 1`,
-    )
-  ).rows;
+const partitions = (c: pg.ClientBase) => partitionsOf(c, 'gold.fact_sales');
 
 /** Empties the fact table and runs loadFacts in a transaction that is rolled back; returns what it saw. */
 async function reload(opts: { whole?: boolean }, before?: (c: pg.ClientBase) => Promise<void>) {

@@ -10,14 +10,15 @@ import { loadSales } from '../../src/pipeline/sales-load';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { applyStepSettings, runSilverStep, setRunFiles } from '../../src/pipeline/steps';
 import { checkContractTypes } from '../../src/quality/contract-types';
-import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
+import { inRolledBackTransaction } from '../helpers/pooled';
+import { partitionsOf } from '../helpers/partitions';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the order lines' silver step fills silver.sales (src/pipeline/sales-load.ts): an
-// empty table is streamed from a second connection (meta.run_sales_image, COPY … TO STDOUT into
-// COPY … FROM STDIN … WHERE, its parse flags stripped and counted on the way), otherwise
-// sql/silver/sales.sql stages and inserts. On the same dirty file both must give the same silver
-// rows, rejects, type counts and indexes; a failed stream must leave the step to roll back cleanly.
+// empty table is built whole (CREATE TABLE AS of meta.run_sales_image, its parse flags counted from
+// it, then attached as the parent's partition: migration 032), otherwise sql/silver/sales.sql
+// stages and inserts. On the same dirty file both must give the same silver rows, rejects, type
+// counts and indexes; a failed build must leave the step to roll back cleanly.
 let t: TestEnv;
 let runId: number;
 let expected: Snapshot;
@@ -74,22 +75,17 @@ const typeCounts = (rs: Awaited<ReturnType<typeof checkContractTypes>>): Snapsho
   Object.fromEntries(rs.map((r) => [r.rule.replace('contract_type_', ''), [r.rowsChecked, r.rowsFailed]]));
 
 /** Empties silver.sales and the run's silver rejects, runs loadSales in a transaction that is rolled back; returns what it saw. */
-async function reload(opts: { stream?: boolean; readWorkers?: number }, reader = async (_r: pg.ClientBase): Promise<void> => {}) {
-  const prepare = async (r: pg.ClientBase): Promise<void> => {
-    await applyStepSettings(r, DEFAULTS.stepWorkMem, 'silver');
-    await setRunContext(r, { runId, asOf: AS_OF });
-    await setRunFiles(r, runId, SOURCE);
-    await reader(r);
-  };
+async function reload(opts: { whole?: boolean; readWorkers?: number }, before?: (c: pg.ClientBase) => Promise<void>) {
   return inRolledBackTransaction(t.rt.pool, async (c) => {
     await applyStepSettings(c, DEFAULTS.stepWorkMem, 'silver');
     await setRunContext(c, { runId, asOf: AS_OF });
     await setRunFiles(c, runId, SOURCE);
     await c.query('truncate silver.sales');
     await c.query(`delete from quarantine.rejects where run_id = $1 and stage = 'silver' and source = $2`, [runId, SOURCE]);
-    const load = await loadSales(t.rt.pool, c, prepare, opts);
-    const types = typeCounts(await checkContractTypes(c, sourceByName(SOURCE)!, { streamed: load.streamed }));
-    return { load, seen: await snapshot(c, types) };
+    await before?.(c);
+    const load = await loadSales(c, opts);
+    const types = typeCounts(await checkContractTypes(c, sourceByName(SOURCE)!, { tally: load.tally }));
+    return { load, seen: await snapshot(c, types), partitions: await partitionsOf(c, 'silver.sales') };
   });
 }
 
@@ -115,45 +111,56 @@ describe('loading the order lines of a first load into silver', () => {
     expect(expected.indexes.length).toBe(2);
   });
 
-  it('streams an empty table from a second connection and stages otherwise, with the same rows, rejects, type counts and indexes', async () => {
-    const streamed = await reload({});
-    expect(streamed.load.path).toBe('stream');
-    // Every line of the run went through the stream: the two without a key (flagged, not loaded)
-    // and the superseded one (loaded, then removed by the key build's fallback).
-    expect(streamed.load.streamed?.rows).toBe(expected.sales.n + 3);
-    expect(streamed.load.streamed?.bits[14]).toBe(2);
-    expect(streamed.seen).toEqual(expected);
-    // The read with parallel workers (METALAYER_SALES_READ_WORKERS; one process by default) gives the same.
+  it('builds an empty table whole and attaches it, and stages otherwise, with the same rows, rejects, type counts and indexes', async () => {
+    const before = await partitionsOf(t.rt.pool as unknown as pg.ClientBase, 'silver.sales');
+    // One partition, the default, both indexes of it attached to the parent's (migration 032).
+    expect(before).toHaveLength(1);
+    expect(before[0]).toMatchObject({ partition: 'silver.sales_rows', bound: 'DEFAULT' });
+    expect(before[0]!.indexes).toHaveLength(2);
+    expect(before[0]!.indexes.every((i) => !i.endsWith(' -> -'))).toBe(true);
+    const whole = await reload({});
+    expect(whole.load.path).toBe('swap');
+    // Every line of the run is counted: the two without a key (flagged, then deleted) and the
+    // superseded one (built, then removed when the attach found its key twice).
+    expect(whole.load.tally?.rows).toBe(expected.sales.n + 3);
+    expect(whole.load.tally?.bits[14]).toBe(2);
+    expect(whole.seen).toEqual(expected);
+    expect(whole.partitions).toHaveLength(1);
+    expect(whole.partitions[0]).toMatchObject({ partition: 'silver.sales_rows', bound: 'DEFAULT' });
+    expect(whole.partitions[0]!.indexes.map((i) => i.split(' -> ')[1]).sort()).toEqual(before[0]!.indexes.map((i) => i.split(' -> ')[1]).sort());
+    // The read with parallel workers (METALAYER_SALES_READ_WORKERS) gives the same.
     const parallel = await reload({ readWorkers: 2 });
-    expect(parallel.load.path).toBe('stream');
-    expect(parallel.load.streamed).toEqual(streamed.load.streamed);
+    expect(parallel.load.path).toBe('swap');
+    expect(parallel.load.tally).toEqual(whole.load.tally);
     expect(parallel.seen).toEqual(expected);
-    const staged = await reload({ stream: false });
+    const staged = await reload({ whole: false });
     expect(staged.load.path).toBe('upsert');
-    expect(staged.load.streamed).toBeUndefined();
+    expect(staged.load.tally).toBeUndefined();
     expect(staged.seen).toEqual(expected);
     // Nothing committed: the warehouse is as the pipeline left it.
     expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
   });
 
-  it('a stream that fails midway fails the step, and its transaction rolls back with nothing left behind', async () => {
-    const failing = async (r: pg.ClientBase): Promise<void> => {
-      await r.query(`select set_config('statement_timeout', '1', true)`); // the COPY is cancelled
+  it('a build that fails fails the step with the file named, and its transaction rolls back with nothing left behind', async () => {
+    // The build's own name taken by a leftover table: CREATE TABLE AS fails.
+    const taken = async (c: pg.ClientBase): Promise<void> => {
+      await c.query('create table silver.sales_load (x int)');
     };
-    await expect(reload({}, failing)).rejects.toThrow(/statement timeout|canceling/);
-    // The pool lends working connections afterwards (the reader was closed, not pooled mid-COPY).
-    await expectPoolUsable(t.rt.pool);
-    expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
+    await expect(reload({}, taken)).rejects.toThrow(/sql\/silver\/sales_first_load\.sql.*already exists/);
+    const pool = t.rt.pool as unknown as pg.ClientBase;
+    expect(await snapshot(pool, expected.types)).toEqual(expected);
+    expect((await partitionsOf(pool, 'silver.sales')).map((p) => [p.partition, p.bound])).toEqual([['silver.sales_rows', 'DEFAULT']]);
+    expect((await pool.query(`select to_regclass('silver.sales_load') as t`)).rows[0].t).toBeNull();
   });
 
   // Last: it commits. The step itself, run again on the run's lines, says which path it took.
-  it('the silver step reports its path: upsert into a table with rows, stream into an empty one, with the same warehouse', async () => {
+  it('the silver step reports its path: upsert into a table with rows, swap into an empty one, with the same warehouse', async () => {
     const pool = t.rt.pool as unknown as pg.ClientBase;
     const again = await runSilverStep(t.rt.pool, DEFAULTS.stepWorkMem, runId, 'sales', SOURCE);
     expect(again.path).toBe('upsert');
     await t.rt.pool.query('truncate silver.sales');
     const first = await runSilverStep(t.rt.pool, DEFAULTS.stepWorkMem, runId, 'sales', SOURCE);
-    expect(first.path).toBe('stream');
+    expect(first.path).toBe('swap');
     expect(first.rows).toBe(expected.sales.n);
     expect(await snapshot(pool, await storedTypeCounts())).toEqual(expected);
   });
@@ -164,9 +171,9 @@ describe('loading the order lines of a first load into silver', () => {
       const poolName = (await client.query('show application_name')).rows[0].application_name as string;
       expect(poolName).toMatch(/^metalayer\/\d+$/);
       await client.query('begin');
-      await applyStepSettings(client, DEFAULTS.stepWorkMem, 'silver', 'sales reader');
+      await applyStepSettings(client, DEFAULTS.stepWorkMem, 'silver', 'sales');
       const inStep = await client.query('select application_name from pg_stat_activity where pid = pg_backend_pid()');
-      expect(inStep.rows[0].application_name).toBe(`${poolName} silver/sales reader`);
+      expect(inStep.rows[0].application_name).toBe(`${poolName} silver/sales`);
       await client.query('commit');
       expect((await client.query('show application_name')).rows[0].application_name).toBe(poolName);
     } finally {

@@ -43,8 +43,8 @@ describe('configuration', () => {
     expect(c.databaseUrl).toBe('postgres://127.0.0.1:5432/metalayer');
     expect(c.queuePrefix).toBe('{metalayer}');
     expect(c.chunkBytes).toBe(65536);
-    expect(c.salesReadWorkers).toBe(0);
-    expect(loadConfig({ METALAYER_SALES_READ_WORKERS: '2' }).salesReadWorkers).toBe(2);
+    expect(c.salesReadWorkers).toBe(2);
+    expect(loadConfig({ METALAYER_SALES_READ_WORKERS: '0' }).salesReadWorkers).toBe(0);
   });
 
   it('names every bad variable', () => {
