@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceByName } from '../../src/contracts/retail';
 import { setRunContext } from '../../src/db/run-context';
@@ -9,9 +10,9 @@ import { setRunFiles } from '../../src/pipeline/steps';
 import { checkContractTypes, STAGED_PARSES } from '../../src/quality/contract-types';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
-// The contract type checks of order lines read silver's staging table instead of parsing bronze
-// again (STAGED_PARSES). Both paths must count the same on dirty values: blanks, padded numbers,
-// no calendar day, a 7-digit date, a 20-digit number, signs.
+// The contract type checks of order lines and customers read silver's staging tables instead of
+// parsing bronze again (STAGED_PARSES). Both paths must count the same on dirty values: blanks,
+// padded numbers, no calendar day, a 7-digit date, a 20-digit number, signs.
 const HEADER = 'sls_ord_num,sls_prd_key,sls_cust_id,sls_order_dt,sls_ship_dt,sls_due_dt,sls_sales,sls_quantity,sls_price';
 const ROWS = [
   'SO1,BK-R93R-62,11,20240115,20240120,20240125,10,1,10',
@@ -30,6 +31,18 @@ const EXPECTED = {
   sls_price: [3, 0],
 };
 
+const CUSTOMER_HEADER = 'cst_id,cst_key,cst_firstname,cst_lastname,cst_marital_status,cst_gndr,cst_create_date,cst_email,cst_phone,cst_address,cst_city,cst_postal_code';
+const CUSTOMER_ROWS = [
+  '11,AW11,Ann,Lee,M,F,2024-01-15,a@example.com,206.555.0100,1 Lake Drive,Seattle,98101',
+  ' 12 ,AW12,Bo,Kim,S,M, 2024-01-16 ,,,,,',
+  'x1,AW13,Cy,Park,S,M,2024-02-30,,,,,',
+  ',AW14,Di,Cho,S,F,,,,,,',
+  '99999999999999999999,AW15,Ed,Yoo,M,M,20240115,,,,,',
+  '+16,AW16,Fa,Lim,M,F,2024-1-5,,,,,',
+];
+// Per column: values present (non-blank), and of those the ones that do not parse.
+const CUSTOMER_EXPECTED = { cst_id: [5, 2], cst_create_date: [5, 3] }; // 2024-02-30, 20240115, 2024-1-5: not YYYY-MM-DD days
+
 let t: TestEnv;
 let runId: number;
 
@@ -38,35 +51,61 @@ beforeAll(async () => {
   const dir = path.join(t.tmp, 'in');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'sales_details.csv'), `${[HEADER, ...ROWS].join('\n')}\n`);
+  writeFileSync(path.join(dir, 'cust_info.csv'), `${[CUSTOMER_HEADER, ...CUSTOMER_ROWS].join('\n')}\n`);
   const summary = await runPipeline(t.rt, { inputDir: dir, asOf: '2025-06-30', workers: 1 });
   runId = summary.runId;
 });
 afterAll(async () => t?.cleanup());
 
-describe('contract type checks of order lines', () => {
-  it('count the same from the staging table as from bronze, and the step stores those counts', async () => {
+type Counts = Record<string, number[]>;
+const counts = (rs: Awaited<ReturnType<typeof checkContractTypes>>): Counts =>
+  Object.fromEntries(rs.map((r) => [r.rule.replace('contract_type_', ''), [r.rowsChecked, r.rowsFailed]]));
+
+/** Runs `body` after the source's silver SQL (which creates its staging table, as the step does), in a transaction rolled back after. */
+async function afterSilverSql<T>(source: string, file: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await t.rt.pool.connect();
+  try {
+    await client.query('begin');
+    await setRunContext(client, { runId, asOf: '2025-06-30' });
+    await setRunFiles(client, runId, source);
+    await client.query(loadSql(file));
+    return await body(client);
+  } finally {
+    await client.query('rollback');
+    client.release();
+  }
+}
+
+/** The counts the run's silver step stored for these columns. */
+async function storedCounts(columns: string[]): Promise<Counts> {
+  const { rows } = await t.rt.pool.query(
+    `select rule, rows_checked::int as n, rows_failed::int as f from meta.quality_results where run_id = $1 and rule = any($2)`,
+    [runId, columns.map((c) => `contract_type_${c}`)],
+  );
+  return Object.fromEntries(rows.map((r) => [r.rule.replace('contract_type_', ''), [r.n, r.f]]));
+}
+
+describe('contract type checks', () => {
+  it('of order lines count the same from the staging table as from bronze, and the step stores those counts', async () => {
     const contract = sourceByName('crm_sales_details')!;
     expect(Object.keys(STAGED_PARSES.crm_sales_details!.columns).sort()).toEqual(Object.keys(EXPECTED).sort());
-    const client = await t.rt.pool.connect();
-    try {
-      await client.query('begin');
-      await setRunContext(client, { runId, asOf: '2025-06-30' });
-      await setRunFiles(client, runId, 'crm_sales_details');
-      await client.query(loadSql('silver/sales.sql')); // creates stg_sales, as the step does
-      const staged = await checkContractTypes(client, contract);
-      const bronze = await checkContractTypes(client, contract, { fromBronze: true });
-      const counts = (rs: typeof staged) => Object.fromEntries(rs.map((r) => [r.rule.replace('contract_type_', ''), [r.rowsChecked, r.rowsFailed]]));
-      expect(counts(bronze)).toEqual(EXPECTED);
-      expect(counts(staged)).toEqual(EXPECTED);
-    } finally {
-      await client.query('rollback');
-      client.release();
-    }
-    const { rows } = await t.rt.pool.query(
-      `select rule, rows_checked::int as n, rows_failed::int as f from meta.quality_results
-        where run_id = $1 and rule like 'contract\\_type\\_sls%' order by rule`,
-      [runId],
-    );
-    expect(Object.fromEntries(rows.map((r) => [r.rule.replace('contract_type_', ''), [r.n, r.f]]))).toEqual(EXPECTED);
+    await afterSilverSql('crm_sales_details', 'silver/sales.sql', async (client) => {
+      expect(counts(await checkContractTypes(client, contract, { fromBronze: true }))).toEqual(EXPECTED);
+      expect(counts(await checkContractTypes(client, contract))).toEqual(EXPECTED);
+    });
+    expect(await storedCounts(Object.keys(EXPECTED))).toEqual(EXPECTED);
+  });
+
+  it('of customers count the same from stg_customers as from bronze, and the step stores those counts', async () => {
+    const contract = sourceByName('crm_cust_info')!;
+    expect(Object.keys(STAGED_PARSES.crm_cust_info!.columns).sort()).toEqual(Object.keys(CUSTOMER_EXPECTED).sort());
+    await afterSilverSql('crm_cust_info', 'silver/customers.sql', async (client) => {
+      expect(counts(await checkContractTypes(client, contract, { fromBronze: true }))).toEqual(CUSTOMER_EXPECTED);
+      expect(counts(await checkContractTypes(client, contract))).toEqual(CUSTOMER_EXPECTED);
+      // The staged path read stg_customers: without it the check fails instead of reading bronze.
+      await client.query('drop table stg_customers');
+      await expect(checkContractTypes(client, contract)).rejects.toThrow(/stg_customers/);
+    });
+    expect(await storedCounts(Object.keys(CUSTOMER_EXPECTED))).toEqual(CUSTOMER_EXPECTED);
   });
 });
