@@ -42,8 +42,8 @@ update gold.fact_sales t
        (i.customer_id, i.product_key, i.customer_key, i.order_date, i.shipping_date, i.due_date,
         i.sales_amount, i.quantity, i.price);
 
--- An empty table (a first load without a second connection for the bulk path): its indexes are
--- built once after the insert, not row by row (migration 011; a no-op when the table has rows).
+-- An empty table (a first load that takes this path: src/pipeline/fact-load.ts, `whole: false`): its
+-- indexes are built once after the insert, not row by row (migration 011; a no-op when the table has rows).
 select meta.suspend_indexes('gold.fact_sales');
 
 insert into gold.fact_sales (order_number, product_number, customer_id, product_key, customer_key, order_date,

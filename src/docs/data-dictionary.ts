@@ -32,7 +32,7 @@ export async function buildDataDictionary(pool: Pool, contracts: readonly Source
        from information_schema.columns c
        join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
       where c.table_schema in ('silver', 'gold')
-        -- a partition holds its parent's rows (gold.fact_sales_rows, migration 031): the parent is the table
+        -- a partition holds its parent's rows (gold.fact_sales_rows, silver.sales_rows: migrations 031, 032): the parent is the table
         and not exists (select 1 from pg_class r where r.oid = format('%I.%I', c.table_schema, c.table_name)::regclass and r.relispartition)
       order by c.table_schema, c.table_name, c.ordinal_position`,
   );

@@ -19,7 +19,7 @@ export async function runScriptResults(client: pg.ClientBase, file: string, labe
 }
 
 /** A permanent error named after what failed; a retryable one (connection, deadlock) as it is. */
-export function asStepError(err: unknown, what: string): unknown {
+function asStepError(err: unknown, what: string): unknown {
   if (isRetryable(err)) return err;
   const e = err as { message: string; code?: string; detail?: string };
   return new StepError(`${what} failed: ${e.message}${e.code ? ` [SQLSTATE ${e.code}]` : ''}${e.detail ? ` — ${e.detail}` : ''}`, { cause: err });
