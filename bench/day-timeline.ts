@@ -10,7 +10,8 @@
  * other customers than the bench's next day (writeIncrementalDay's day 1), as a day after
  * the bench's next day needs), runs them with WORKERS (default 2) `metalayer worker` processes
  * and prints the command's wall time, the steps' timeline and the time after the last step (the
- * end-of-run checks and the summary). With DAY_BRONZE_ONLY=1 the workers serve the bronze queue
+ * end-of-run checks and the summary). TAG `next` is the bench's own next day (writeIncrementalDay's
+ * day 0: the first small day after a first load). With DAY_BRONZE_ONLY=1 the workers serve the bronze queue
  * only and the run is left with its files loaded in bronze, for bench/profile-steps.ts to time the
  * day's silver and gold steps statement by statement.
  */
@@ -33,9 +34,16 @@ await admin.query('drop database if exists day_timeline with (force)');
 await admin.query(`create database day_timeline template "${template}"`);
 await admin.end();
 const url = `${PG}/day_timeline`;
+// A new database starts with no statistics counters: meta.analyze_if_stale would find fewer changes
+// than it recorded and analyse every table again, which the bench's warehouse (counters kept)
+// does not. Recorded counts of 0 make the day's changes alone count, as they do there.
+const copy = new pg.Client({ connectionString: url });
+await copy.connect();
+await copy.query('update meta.analysed_tables set changes_at = 0');
+await copy.end();
 
 const dayDir = path.join(ROOT, 'bench/data', `day-${tag}`);
-await writeIncrementalDay(dataset, dayDir, asOf, tag);
+await writeIncrementalDay(dataset, dayDir, asOf, tag === 'next' ? '' : tag, tag === 'next' ? 0 : 1);
 
 const env = { ...process.env, DATABASE_URL: url, METALAYER_PREFIX: `{mlday-${Date.now()}}`, LOG_LEVEL: 'info', METALAYER_METRICS_PORT: '0' };
 const bronzeOnly = process.env.DAY_BRONZE_ONLY === '1';
