@@ -6,7 +6,8 @@
 -- (tests/integration/sales-load.test.ts).
 -- Inputs: meta.run_sales_cleaned (migration 019: the bronze.crm_sales_details rows of the run's
 -- files, meta.ctx_file_ids(), raw and parsed). Outputs: silver.sales; temp tables stg_sales (read
--- by the source contract's type checks, src/quality/contract-types.ts) and sales_superseded.
+-- by the source contract's type checks, src/quality/contract-types.ts), sales_superseded and
+-- sales_whole_rows (empty on this path: sales_keys_and_rejects.sql counts the run's lines).
 -- Grain: one row per order line. Key: (order_number, product_number).
 -- Rules: parsing as in migration 019; sales NULL, ≤ 0 or ≠ quantity × |price| → quantity × |price|;
 -- price NULL or ≤ 0 → original sales ÷ quantity (integer division) — meta.repaired_sales /
@@ -50,6 +51,9 @@ select r._file_id, r._line, r.order_number, r.product_number
           join sales_repeated_keys k on k.order_number = s.order_number collate "C" and k.product_number = s.product_number collate "C") r
  where r.rn > 1;
 analyze sales_superseded;
+
+-- Only a table built whole knows its count without reading it (sales_first_load.sql).
+create temp table sales_whole_rows (n bigint not null) on commit drop;
 
 -- Update and insert apart, not INSERT … ON CONFLICT: the step's lock excludes concurrent writers,
 -- and a plain insert costs about half a speculative one per row.

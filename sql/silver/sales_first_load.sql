@@ -6,7 +6,8 @@
 -- Inputs: meta.run_sales_image (migrations 019, 020: the run's lines typed and repaired, with their
 -- parse flags); meta.run_sales_cleaned for the lines without a key. Outputs: silver.sales_rows
 -- replaced by the run's lines with both keys, detached; temp tables stg_sales (the lines without
--- a key, for their rejects) and sales_superseded (empty: the attach finds repeated lines). The
+-- a key, for their rejects), sales_superseded (empty: the attach finds repeated lines) and
+-- sales_whole_rows (how many lines the table keeps, for the step's closing count). The
 -- last statement returns the parse flags' counts (src/pipeline/sales-load.ts: the source
 -- contract's type checks). The caller checked that silver.sales is empty; in the step's
 -- transaction, so a failure leaves the empty partition as it was.
@@ -30,9 +31,18 @@ create temp table stg_sales on commit drop as
 select * from meta.run_sales_cleaned
  where (order_number is null or product_number is null)
    and exists (select 1 from sales_flags where flags & 16384 <> 0);
-delete from silver.sales_load
- where (order_number is null or product_number is null)
-   and exists (select 1 from sales_flags where flags & 16384 <> 0);
+-- Deleted and counted at once: the lines the table keeps are every line counted above less these,
+-- so that sales_keys_and_rejects.sql need not count the run's lines again (a scan of the 7.5 M
+-- lines at seed scale, 0.75-0.88 s).
+create temp table sales_whole_rows (n bigint not null) on commit drop;
+with keyless as (
+  delete from silver.sales_load
+   where (order_number is null or product_number is null)
+     and exists (select 1 from sales_flags where flags & 16384 <> 0)
+  returning 1
+)
+insert into sales_whole_rows (n)
+select coalesce((select sum(lines) from sales_flags), 0)::bigint - count(*) from keyless;
 
 -- No line is known to repeat yet: the attach's key build finds any.
 create temp table sales_superseded (_file_id bigint, _line bigint, order_number text, product_number text) on commit drop;

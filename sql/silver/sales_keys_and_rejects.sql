@@ -4,8 +4,9 @@
 -- first load suspended them, or the table built whole attached (which builds them), repeated
 -- lines removed, the rejected lines quarantined, fresh statistics.
 -- Inputs: silver.sales and its partition silver.sales_rows (migration 032); temp tables stg_sales
--- (at least the run's lines without a key) and sales_superseded (repeated lines found before the
--- insert); bronze.crm_sales_details (the records of superseded lines). Outputs: silver.sales,
+-- (at least the run's lines without a key), sales_superseded (repeated lines found before the
+-- insert) and sales_whole_rows (a table built whole: how many lines it kept; empty otherwise);
+-- bronze.crm_sales_details (the records of superseded lines). Outputs: silver.sales,
 -- quarantine.rejects; returns rows_changed.
 -- Rules: a line without order number or product number → quarantined (sales.key_not_null); a line
 -- that appears again later in the run → quarantined (sales.superseded), the later one is kept.
@@ -72,4 +73,8 @@ select meta.summarize_new_ranges('silver.sales');
 analyze silver.sales_rows (order_number, product_number, customer_id, _run_id);
 select meta.analyze_if_stale('silver.sales', 'order_number', 'product_number', 'customer_id', '_run_id');
 
-select (select count(*) from silver.sales where _run_id = meta.ctx_run_id()) as rows_changed;
+-- The run's lines in silver. A table built whole holds only the run's lines: the ones it kept less
+-- the superseded ones deleted above, each one line (no scan of the 7.5 M lines at seed scale,
+-- 0.75-0.88 s); otherwise counted (coalesce reads the count only when the first is null).
+select coalesce((select n from sales_whole_rows) - (select count(*) from sales_superseded),
+                (select count(*) from silver.sales where _run_id = meta.ctx_run_id())) as rows_changed;

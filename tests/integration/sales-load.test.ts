@@ -125,6 +125,9 @@ describe('loading the order lines of a first load into silver', () => {
     expect(whole.load.tally?.rows).toBe(expected.sales.n + 3);
     expect(whole.load.tally?.bits[14]).toBe(2);
     expect(whole.seen).toEqual(expected);
+    // The step's count of the run's lines, kept by the build instead of counted (less the two
+    // keyless lines and the superseded one), is the table's.
+    expect(Number(whole.load.result?.rows_changed)).toBe(expected.sales.n);
     expect(whole.partitions).toHaveLength(1);
     expect(whole.partitions[0]).toMatchObject({ partition: 'silver.sales_rows', bound: 'DEFAULT' });
     expect(whole.partitions[0]!.indexes.map((i) => i.split(' -> ')[1]).sort()).toEqual(before[0]!.indexes.map((i) => i.split(' -> ')[1]).sort());
@@ -133,10 +136,12 @@ describe('loading the order lines of a first load into silver', () => {
     expect(parallel.load.path).toBe('swap');
     expect(parallel.load.tally).toEqual(whole.load.tally);
     expect(parallel.seen).toEqual(expected);
+    expect(Number(parallel.load.result?.rows_changed)).toBe(expected.sales.n);
     const staged = await reload({ whole: false });
     expect(staged.load.path).toBe('upsert');
     expect(staged.load.tally).toBeUndefined();
     expect(staged.seen).toEqual(expected);
+    expect(Number(staged.load.result?.rows_changed)).toBe(expected.sales.n);
     // Nothing committed: the warehouse is as the pipeline left it.
     expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
   });
