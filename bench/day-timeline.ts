@@ -21,7 +21,7 @@ import pg from 'pg';
 import { startCpuByStep } from './cpu-by-step';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, startWorker } from './processes';
-import { PG } from './setup';
+import { countChangesFromZero, PG } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [template, dataset, asOf, tag, workersArg] = process.argv.slice(2);
@@ -34,12 +34,9 @@ await admin.query('drop database if exists day_timeline with (force)');
 await admin.query(`create database day_timeline template "${template}"`);
 await admin.end();
 const url = `${PG}/day_timeline`;
-// A new database starts with no statistics counters: meta.analyze_if_stale would find fewer changes
-// than it recorded and analyse every table again, which the bench's warehouse (counters kept)
-// does not. Recorded counts of 0 make the day's changes alone count, as they do there.
 const copy = new pg.Client({ connectionString: url });
 await copy.connect();
-await copy.query('update meta.analysed_tables set changes_at = 0');
+await countChangesFromZero(copy);
 await copy.end();
 
 const dayDir = path.join(ROOT, 'bench/data', `day-${tag}`);

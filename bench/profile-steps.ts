@@ -28,7 +28,7 @@ import { checkContractTypes } from '../src/quality/contract-types';
 import type { FlagTally } from '../src/quality/contract-types';
 import { checkModel } from '../src/quality/runner';
 import { machineCpuSeconds } from './processes';
-import { sqlStatements } from './setup';
+import { countChangesFromZero, sqlStatements } from './setup';
 
 const [url, runIdS, layer, entity, source, commitFlag] = process.argv.slice(2);
 const runId = Number(runIdS);
@@ -52,10 +52,8 @@ const t = async (label: string, sql: string, params?: unknown[]) => {
 const asOf = (await c.query('select as_of from meta.runs where run_id = $1', [runId])).rows[0].as_of;
 const total = performance.now();
 await c.query('begin');
-// A copy of a bench database starts without statistics counters, so meta.analyze_if_stale would
-// find fewer changes than it recorded and time an ANALYZE the bench's own warehouse does not run
-// (as in bench/day-timeline.ts): the day's changes alone count, as they do there.
-await c.query('update meta.analysed_tables a set changes_at = 0 where meta.table_changes(a.relid) < a.changes_at');
+// On a copy, no ANALYZE the bench's own warehouse would not run (rolled back unless `commit`).
+await countChangesFromZero(c);
 // PROFILE_PRE: SQL run first in the transaction, e.g. `truncate silver.customers` to time a first load.
 if (process.env.PROFILE_PRE) await c.query(process.env.PROFILE_PRE);
 await applyStepSettings(c, DEFAULTS.stepWorkMem, layer === 'gold' ? 'gold' : 'silver');
