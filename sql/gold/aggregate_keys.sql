@@ -1,16 +1,23 @@
 -- gold/aggregate_keys.sql
 -- Purpose: what the aggregates must recompute after this run's facts commit: the days, months,
 -- customers and products that the changed order lines touch (before and after the change).
--- Inputs: changed_days, changed_products and changed_sales (the changed lines' keys now), replaced_sales
--- (their keys before, and facts attached to a late customer) and gold_batch (temp tables, from
--- fact_changes.sql and fact_late_customers.sql).
+-- Inputs: changed_days, changed_products and changed_sales (the changed lines' keys now; none on a
+-- first load), changed_span (a first load's days), replaced_sales (their keys before, and facts
+-- attached to a late customer) and gold_batch (temp tables, from fact_changes.sql and
+-- fact_late_customers.sql).
 -- Outputs: meta.gold_pending_days, _months, _customers, _products, _rebuilds, _batches (migration 014), read and
 -- emptied by agg_daily_sales.sql, agg_monthly_sales.sql, customer_sales.sql, product_sales.sql.
 -- Runs again on a retry of the facts step: the keys are merged, never lost.
 
+-- The changed lines' days before and after; on a first load (no day list: fact_changes.sql) every
+-- day from the first order day to the last, those without a line included: recomputing a day
+-- with no facts writes no row, so a superset of the days is as right as the list.
 insert into meta.gold_pending_days (run_id, date_key)
 select meta.ctx_run_id(), to_char(order_date, 'YYYYMMDD')::int  -- formatted once per day, not once per line
-  from (select order_date from changed_days union select order_date from replaced_sales) d
+  from (select order_date from changed_days
+        union select order_date from replaced_sales
+        union select generate_series(first_day, last_day, interval '1 day')::date
+                from changed_span where not (select facts_before from gold_batch)) d
  where order_date is not null
 on conflict do nothing;
 
@@ -18,10 +25,12 @@ insert into meta.gold_pending_months (run_id, year_month)
 select distinct meta.ctx_run_id(), date_key / 100 from meta.gold_pending_days where run_id = meta.ctx_run_id()
 on conflict do nothing;
 
--- Customers: on a first load (no facts before this run) every customer with a line is touched;
--- the customer totals are rebuilt from every fact instead of a million keys written here.
+-- Customers and products: on a first load (no facts before this run) every one with a line is
+-- touched; their totals are rebuilt from every fact instead of a million keys written here (and
+-- a product list that would cost a grouping of every line: fact_changes.sql).
 insert into meta.gold_pending_rebuilds (model, run_id)
-select 'customer_sales', meta.ctx_run_id() where not (select facts_before from gold_batch)
+select m.model, meta.ctx_run_id() from (values ('customer_sales'), ('product_sales')) m (model)
+ where not (select facts_before from gold_batch)
 on conflict do nothing;
 
 -- In key order: each key then goes to the index's rightmost page, where the last one went (seed

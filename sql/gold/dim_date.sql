@@ -1,6 +1,6 @@
 -- gold/dim_date.sql
 -- Purpose: the date dimension, in whole years covering every date of the facts.
--- Inputs: changed_days (temp, from fact_changes.sql). Outputs: gold.dim_date (missing days added).
+-- Inputs: changed_span (temp, from fact_changes.sql: every date of the run's lines). Outputs: gold.dim_date (missing days added).
 -- Grain: one row per calendar day. Key: date_key (YYYYMMDD).
 
 insert into gold.dim_date (date_key, full_date, day_of_week, day_name, day_of_month, day_of_year, week_of_year,
@@ -9,8 +9,7 @@ select to_char(d, 'YYYYMMDD')::int, d::date, extract(isodow from d), trim(to_cha
        extract(day from d), extract(doy from d), extract(week from d), extract(month from d),
        trim(to_char(d, 'Month')), extract(quarter from d), extract(year from d),
        to_char(d, 'YYYYMM')::int, extract(isodow from d) in (6, 7)
-  from (select least(min(order_date), min(other_min)) as lo, greatest(max(order_date), max(other_max)) as hi
-          from changed_days) r
+  from changed_span r
  cross join lateral generate_series(date_trunc('year', r.lo), date_trunc('year', r.hi) + interval '1 year - 1 day',
                                     interval '1 day') as d
  where r.lo is not null

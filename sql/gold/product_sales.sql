@@ -1,8 +1,9 @@
 -- gold/product_sales.sql
 -- Purpose: per-product sales totals behind the product_performance view, brought up to date for
 -- the products whose order lines changed.
--- Inputs: gold.fact_sales, meta.gold_pending_products (from aggregate_keys.sql).
--- Outputs: gold.product_sales; the pending products it handled are deleted (same transaction).
+-- Inputs: gold.fact_sales, meta.gold_pending_products and _rebuilds (from aggregate_keys.sql).
+-- Outputs: gold.product_sales; the pending products and rebuild it handled are deleted (same
+-- transaction).
 -- Grain: one row per product number with at least one dated order line. Key: product_number.
 -- A product whose touched lines are all new facts of one run (the daily case: new orders) has its
 -- totals grown by that run's lines; a product with a changed or re-attached line, or keys left by
@@ -15,6 +16,11 @@
 -- A small batch reads its facts through indexes (migration 014: every pending batch small).
 select meta.use_pending_batch_lookups();
 
+-- A rebuild pending (a first load, which lists no products: aggregate_keys.sql) recomputes every
+-- product from the facts, and the pending products with it. Otherwise the pending products.
+create temp table product_sales_rebuild on commit drop as
+select exists (select 1 from meta.gold_pending_rebuilds where model = 'product_sales') as rebuild;
+
 -- only_new: grown by this run's lines (aggregate_keys.sql decides; this run's key alone).
 create temp table touched_products on commit drop as
 select product_number, bool_and(only_new) and count(*) = 1 and min(run_id) = meta.ctx_run_id() as only_new
@@ -25,9 +31,11 @@ analyze touched_products;
 -- (seed scale, a 1 % day: 75 k lines × 200 products, 1.3 s of the 1.5 s growth statement).
 create unique index on touched_products (product_number);
 delete from meta.gold_pending_products p using touched_products t where p.product_number = t.product_number;
+delete from meta.gold_pending_rebuilds where model = 'product_sales';
 
--- Recomputed from every fact.
-delete from gold.product_sales p using touched_products t where p.product_number = t.product_number and not t.only_new;
+-- Each statement below runs only on its path: the condition on product_sales_rebuild is
+-- evaluated once, before any row is read. A rebuild: every product from every fact.
+delete from gold.product_sales where (select rebuild from product_sales_rebuild);
 
 -- Text keys grouped and counted distinct under "C": why in gold/agg_daily_sales.sql.
 insert into gold.product_sales (product_number, orders, customers, quantity, sales, first_sale_date, last_sale_date,
@@ -36,12 +44,25 @@ select f.product_number collate "C", count(*), count(distinct f.customer_id), su
        sum(f.sales_amount), min(f.order_date), max(f.order_date),
        round(sum(f.sales_amount)::numeric / nullif(sum(f.quantity), 0), 2)
   from gold.fact_sales f
-  join touched_products t on t.product_number = f.product_number and not t.only_new
- where f.order_date is not null
+ where (select rebuild from product_sales_rebuild) and f.order_date is not null
  group by f.product_number collate "C";
 
--- Grown by the run's new lines. A customer counts as new to a product when no earlier dated line
--- of that product is theirs (fact_sales_customer_idx finds their lines).
+-- Otherwise the touched products: recomputed from every fact …
+delete from gold.product_sales p using touched_products t
+ where p.product_number = t.product_number and not t.only_new and not (select rebuild from product_sales_rebuild);
+
+insert into gold.product_sales (product_number, orders, customers, quantity, sales, first_sale_date, last_sale_date,
+                                avg_selling_price)
+select f.product_number collate "C", count(*), count(distinct f.customer_id), sum(f.quantity),
+       sum(f.sales_amount), min(f.order_date), max(f.order_date),
+       round(sum(f.sales_amount)::numeric / nullif(sum(f.quantity), 0), 2)
+  from gold.fact_sales f
+  join touched_products t on t.product_number = f.product_number and not t.only_new
+ where f.order_date is not null and not (select rebuild from product_sales_rebuild)
+ group by f.product_number collate "C";
+
+-- … or grown by the run's new lines. A customer counts as new to a product when no earlier dated
+-- line of that product is theirs (fact_sales_customer_idx finds their lines).
 create temp table product_growth on commit drop as
 select n.product_number, count(*) as orders,
        count(distinct n.customer_id) filter (
@@ -53,6 +74,7 @@ select n.product_number, count(*) as orders,
   from gold.fact_sales n
   join touched_products t on t.product_number = n.product_number and t.only_new
  where n._run_id = meta.ctx_run_id() and n.order_date is not null  -- this run's lines: all new, for these products
+   and not (select rebuild from product_sales_rebuild)
  group by n.product_number;
 
 insert into gold.product_sales as p (product_number, orders, customers, quantity, sales, first_sale_date, last_sale_date,

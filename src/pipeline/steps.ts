@@ -255,8 +255,8 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
         const load = await loadFacts(client);
         path = load.path;
         for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
-        // The run's order lines in silver (fact_changes.sql counted them by day).
-        const { rows } = await client.query<{ n: number }>('select coalesce(sum(lines), 0)::int as n from changed_days');
+        // The run's order lines in silver (fact_changes.sql counted them: changed_span).
+        const { rows } = await client.query<{ n: number }>('select lines::int as n from changed_span');
         const silverRows = rows[0]?.n ?? 0;
         await checkGold(client, runId, specs, factModels, { wholeLoad: load.wholeLoad && { ...load.wholeLoad, silverRows } });
         return silverRows;

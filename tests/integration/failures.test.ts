@@ -134,6 +134,32 @@ describe('a run after one whose aggregates failed', () => {
   });
 });
 
+describe('a first load whose product totals fail', () => {
+  it('leaves their rebuild pending, and the retry rebuilds every product from the facts', async () => {
+    // A warehouse of its own: a first load lists no products (gold/aggregate_keys.sql) but marks
+    // the product totals for a rebuild, which must outlive a failure of their transaction.
+    const first = await createTestEnv('failures_first_load', { METALAYER_BACKOFF_MS: '200' });
+    try {
+      const q = async (sql: string) => (await first.rt.pool.query(sql)).rows;
+      await q(`create function public.test_refuse() returns trigger language plpgsql as $$ begin raise exception 'refused for the test'; end $$`);
+      await q('create trigger test_refuse before insert or update on gold.product_sales for each row execute function public.test_refuse()');
+      const run = await runPipeline(first.rt, { inputDir: path.join(FIXTURES, 'day1'), asOf: '2024-06-30', workers: 2 });
+      expect(run.status).toBe('failed');
+      expect(await q(`select model from meta.gold_pending_rebuilds`)).toEqual([{ model: 'product_sales' }]); // customer_sales' is done
+      expect(await q(`select count(*)::int as n from meta.gold_pending_products`)).toEqual([{ n: 0 }]);
+      expect(await q(`select count(*)::int as n from gold.product_sales`)).toEqual([{ n: 0 }]);
+      await q('drop trigger test_refuse on gold.product_sales');
+      const r = await runCli(first.env, ['retry', '--run', String(run.runId), '--workers', '2', '--json', '--timeout', '60']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).status).toBe('succeeded');
+      await expectAggregatesFromFacts(first);
+      expect((await q(`select count(*)::int as n from gold.product_sales`))[0].n).toBeGreaterThan(0);
+    } finally {
+      await first.cleanup();
+    }
+  });
+});
+
 describe('the failure message of a run', () => {
   it('keeps the root cause, whether it arrives before or after the propagated "child failed"', async () => {
     const newRun = async (): Promise<number> =>
