@@ -6,9 +6,15 @@
  * to what the process was doing at that sample, so a label is exact to within one interval per
  * change; a process that ends between two samples loses its last interval (the total is
  * compared with the machine's busy core-seconds to show how much was attributed).
+ *
+ * It also keeps the machine's idle core-seconds by what was running at the time (the steps that
+ * used CPU in that interval): where a run leaves cores unused, and so where reordering or
+ * splitting work could shorten it without making any of it cheaper.
  */
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import pg from 'pg';
+import { machineCpuSeconds } from './processes';
 
 const TICK = 100; // USER_HZ
 
@@ -43,7 +49,15 @@ export interface CpuByStep {
   /** core-seconds per label, largest first */
   labels: { label: string; coreSeconds: number }[];
   attributedCoreSeconds: number;
+  /**
+   * The machine's idle core-seconds while the run went on, by the steps that were running (those
+   * that used CPU in the interval, joined by ' + '; 'no step' when none did), largest first.
+   */
+  idleWhile: { steps: string; idleCoreSeconds: number; seconds: number }[];
 }
+
+/** A label of a step's own work, not the server's or the worker processes'. */
+const isStep = (label: string): boolean => !label.startsWith('server: ') && label !== 'worker processes (Node)' && label !== 'other';
 
 /** Starts sampling; `stop()` returns the totals. `workerPids`: the run's worker processes (Node). */
 export function startCpuByStep(serverUrl: string, workerPids: number[], intervalMs = 250): { stop(): Promise<CpuByStep> } {
@@ -53,13 +67,21 @@ export function startCpuByStep(serverUrl: string, workerPids: number[], interval
   const add = (label: string, seconds: number): void => {
     if (seconds > 0) totals.set(label, (totals.get(label) ?? 0) + seconds);
   };
+  let busySteps = new Set<string>(); // the steps that used CPU in the current interval
   const account = (pid: number, label: string): void => {
     const now = processCpuSeconds(pid);
     if (now === null) return;
     const before = last.get(pid);
     last.set(pid, now);
-    if (before !== undefined) add(label, now - before);
+    if (before !== undefined) {
+      add(label, now - before);
+      if (now - before > 0 && isStep(label)) busySteps.add(label);
+    }
   };
+  // Idle core-seconds by the steps that ran in each interval.
+  const cores = cpus().length;
+  const idle = new Map<string, { idleCoreSeconds: number; seconds: number }>();
+  let machineBefore = machineCpuSeconds();
   let running = true;
   const loop = (async () => {
     await client.connect();
@@ -68,8 +90,15 @@ export function startCpuByStep(serverUrl: string, workerPids: number[], interval
         `select pid, application_name, backend_type, query, state from pg_stat_activity where pid <> pg_backend_pid()`,
       );
       const backends: Backend[] = rows.map((r) => ({ pid: r.pid, label: labelOf(r) }));
+      busySteps = new Set();
       for (const b of backends) account(b.pid, b.label);
       for (const pid of workerPids) account(pid, 'worker processes (Node)');
+      const machine = machineCpuSeconds();
+      const span = (machine.busy + machine.idle - machineBefore.busy - machineBefore.idle) / cores; // wall seconds
+      const steps = [...busySteps].sort().join(' + ') || 'no step';
+      const at = idle.get(steps) ?? { idleCoreSeconds: 0, seconds: 0 };
+      idle.set(steps, { idleCoreSeconds: at.idleCoreSeconds + (machine.idle - machineBefore.idle), seconds: at.seconds + span });
+      machineBefore = machine;
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
     await client.end();
@@ -79,7 +108,8 @@ export function startCpuByStep(serverUrl: string, workerPids: number[], interval
       running = false;
       await loop;
       const labels = [...totals.entries()].map(([label, coreSeconds]) => ({ label, coreSeconds })).sort((a, b) => b.coreSeconds - a.coreSeconds);
-      return { labels, attributedCoreSeconds: labels.reduce((n, l) => n + l.coreSeconds, 0) };
+      const idleWhile = [...idle.entries()].map(([steps, v]) => ({ steps, ...v })).sort((a, b) => b.idleCoreSeconds - a.idleCoreSeconds);
+      return { labels, attributedCoreSeconds: labels.reduce((n, l) => n + l.coreSeconds, 0), idleWhile };
     },
   };
 }

@@ -290,6 +290,14 @@ async function main(): Promise<void> {
           .map((l) => `${l.label} ${l.coreSeconds.toFixed(1)}`)
           .join(', '),
     );
+    const idle = ml.cpuByStep.idleWhile;
+    console.log(
+      `  idle core-s while (${idle.reduce((n, w) => n + w.idleCoreSeconds, 0).toFixed(0)} in all): ` +
+        idle
+          .slice(0, 6)
+          .map((w) => `${w.steps} ${w.idleCoreSeconds.toFixed(1)} (in ${w.seconds.toFixed(1)} s)`)
+          .join('; '),
+    );
     for (const [name, inc] of [['next day', ml.incremental], ['day after', ml.dayAfter]] as const) {
       console.log(
         `  ${name} (${inc.changedCustomers.toLocaleString()} changed customers, ${inc.newOrderLines.toLocaleString()} new order lines): ` +
