@@ -10,7 +10,9 @@
  * Each statement's line shows its wall time and the machine's busy core-seconds meanwhile (its
  * parallel workers included; meaningful on an otherwise idle machine).
  * PROFILE_SALES_WORKERS=<n>: the order lines' first load read with n parallel workers (METALAYER_SALES_READ_WORKERS).
- * PROFILE_PRE=<sql> runs first in the transaction (e.g. a truncate, to time a first load).
+ * PROFILE_PRE=<sql> runs first in the transaction (e.g. a truncate, to time a first load). When the
+ * facts are among the models the dimensions commit before them, as in the pipeline, and PROFILE_PRE
+ * with them: the database then keeps its change (profile a copy).
  * PROFILE_EXPLAIN=<regex> prints EXPLAIN ANALYZE of the matching statements instead of a time.
  * PROFILE_MODELS=<model,…> runs only those gold models (e.g. the facts' models with `commit`, then
  * one aggregate again and again on the warehouse they left).
