@@ -14,6 +14,7 @@ select s.*, row_number() over (partition by s.cid_clean collate "C" order by s._
                case when meta.clean_text(b.cid) like 'NAS%' then substr(meta.clean_text(b.cid), 4)
                     else meta.clean_text(b.cid) end                         as cid_clean,
                case when bd.birthdate > meta.ctx_as_of() then null else bd.birthdate end as birthdate,
+               bd.birthdate                                                  as bdate_parsed,  -- for the contract's type check
                case upper(btrim(b.gen)) when 'F' then 'Female' when 'FEMALE' then 'Female'
                     when 'M' then 'Male' when 'MALE' then 'Male' else 'n/a' end as gender
           from bronze.erp_cust_az12 b

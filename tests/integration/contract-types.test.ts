@@ -10,7 +10,7 @@ import { setRunFiles } from '../../src/pipeline/steps';
 import { checkContractTypes, STAGED_PARSES } from '../../src/quality/contract-types';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
-// The contract type checks of order lines and customers read silver's staging tables instead of
+// The contract type checks of order lines, customers and ERP customers read silver's staging tables instead of
 // parsing bronze again (STAGED_PARSES). Both paths must count the same on dirty values: blanks,
 // padded numbers, no calendar day, a 7-digit date, a 20-digit number, signs.
 const HEADER = 'sls_ord_num,sls_prd_key,sls_cust_id,sls_order_dt,sls_ship_dt,sls_due_dt,sls_sales,sls_quantity,sls_price';
@@ -43,6 +43,11 @@ const CUSTOMER_ROWS = [
 // Per column: values present (non-blank), and of those the ones that do not parse.
 const CUSTOMER_EXPECTED = { cst_id: [5, 2], cst_create_date: [5, 3] }; // 2024-02-30, 20240115, 2024-1-5: not YYYY-MM-DD days
 
+const ERP_HEADER = 'CID,BDATE,GEN';
+const ERP_ROWS = ['NASAW11,1980-05-01,F', 'AW12, 1981-02-03 ,M', 'AW13,2030-01-01,F', 'AW14,,M', 'AW15,1980-02-30,F', 'AW16,19800501,M'];
+// A birthdate after the as-of date parses (silver then drops it by its rule, not as a bad value).
+const ERP_EXPECTED = { bdate: [5, 2] }; // 1980-02-30, 19800501: not YYYY-MM-DD days
+
 let t: TestEnv;
 let runId: number;
 
@@ -52,6 +57,7 @@ beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'sales_details.csv'), `${[HEADER, ...ROWS].join('\n')}\n`);
   writeFileSync(path.join(dir, 'cust_info.csv'), `${[CUSTOMER_HEADER, ...CUSTOMER_ROWS].join('\n')}\n`);
+  writeFileSync(path.join(dir, 'CUST_AZ12.csv'), `${[ERP_HEADER, ...ERP_ROWS].join('\n')}\n`);
   const summary = await runPipeline(t.rt, { inputDir: dir, asOf: '2025-06-30', workers: 1 });
   runId = summary.runId;
 });
@@ -107,5 +113,17 @@ describe('contract type checks', () => {
       await expect(checkContractTypes(client, contract)).rejects.toThrow(/stg_customers/);
     });
     expect(await storedCounts(Object.keys(CUSTOMER_EXPECTED))).toEqual(CUSTOMER_EXPECTED);
+  });
+
+  it('of ERP customers count the same from ranked_erp_customers as from bronze, a future birthdate as parsed', async () => {
+    const contract = sourceByName('erp_cust_az12')!;
+    expect(Object.keys(STAGED_PARSES.erp_cust_az12!.columns).sort()).toEqual(Object.keys(ERP_EXPECTED).sort());
+    await afterSilverSql('erp_cust_az12', 'silver/erp_customers.sql', async (client) => {
+      expect(counts(await checkContractTypes(client, contract, { fromBronze: true }))).toEqual(ERP_EXPECTED);
+      expect(counts(await checkContractTypes(client, contract))).toEqual(ERP_EXPECTED);
+      await client.query('drop table ranked_erp_customers');
+      await expect(checkContractTypes(client, contract)).rejects.toThrow(/ranked_erp_customers/);
+    });
+    expect(await storedCounts(Object.keys(ERP_EXPECTED))).toEqual(ERP_EXPECTED);
   });
 });
