@@ -91,39 +91,34 @@ async function storedCounts(columns: string[]): Promise<Counts> {
   return Object.fromEntries(rows.map((r) => [r.rule.replace('contract_type_', ''), [r.n, r.f]]));
 }
 
+/**
+ * The source's checks count `expected` from its staging table (`relation`, after the silver SQL
+ * `file`) as from bronze; without the table the staged path fails instead of reading bronze; and
+ * the run's step stored the same counts.
+ */
+async function expectStagedAsBronze(source: string, file: string, relation: string, expected: Counts): Promise<void> {
+  const contract = sourceByName(source)!;
+  expect(STAGED_PARSES[source]!.relation).toBe(relation);
+  expect(Object.keys(STAGED_PARSES[source]!.columns).sort()).toEqual(Object.keys(expected).sort());
+  await afterSilverSql(source, file, async (client) => {
+    expect(counts(await checkContractTypes(client, contract, { fromBronze: true }))).toEqual(expected);
+    expect(counts(await checkContractTypes(client, contract))).toEqual(expected);
+    await client.query(`drop table ${relation}`);
+    await expect(checkContractTypes(client, contract)).rejects.toThrow(new RegExp(relation));
+  });
+  expect(await storedCounts(Object.keys(expected))).toEqual(expected);
+}
+
 describe('contract type checks', () => {
   it('of order lines count the same from the staging table as from bronze, and the step stores those counts', async () => {
-    const contract = sourceByName('crm_sales_details')!;
-    expect(Object.keys(STAGED_PARSES.crm_sales_details!.columns).sort()).toEqual(Object.keys(EXPECTED).sort());
-    await afterSilverSql('crm_sales_details', 'silver/sales.sql', async (client) => {
-      expect(counts(await checkContractTypes(client, contract, { fromBronze: true }))).toEqual(EXPECTED);
-      expect(counts(await checkContractTypes(client, contract))).toEqual(EXPECTED);
-    });
-    expect(await storedCounts(Object.keys(EXPECTED))).toEqual(EXPECTED);
+    await expectStagedAsBronze('crm_sales_details', 'silver/sales.sql', 'stg_sales', EXPECTED);
   });
 
   it('of customers count the same from stg_customers as from bronze, and the step stores those counts', async () => {
-    const contract = sourceByName('crm_cust_info')!;
-    expect(Object.keys(STAGED_PARSES.crm_cust_info!.columns).sort()).toEqual(Object.keys(CUSTOMER_EXPECTED).sort());
-    await afterSilverSql('crm_cust_info', 'silver/customers.sql', async (client) => {
-      expect(counts(await checkContractTypes(client, contract, { fromBronze: true }))).toEqual(CUSTOMER_EXPECTED);
-      expect(counts(await checkContractTypes(client, contract))).toEqual(CUSTOMER_EXPECTED);
-      // The staged path read stg_customers: without it the check fails instead of reading bronze.
-      await client.query('drop table stg_customers');
-      await expect(checkContractTypes(client, contract)).rejects.toThrow(/stg_customers/);
-    });
-    expect(await storedCounts(Object.keys(CUSTOMER_EXPECTED))).toEqual(CUSTOMER_EXPECTED);
+    await expectStagedAsBronze('crm_cust_info', 'silver/customers.sql', 'stg_customers', CUSTOMER_EXPECTED);
   });
 
   it('of ERP customers count the same from ranked_erp_customers as from bronze, a future birthdate as parsed', async () => {
-    const contract = sourceByName('erp_cust_az12')!;
-    expect(Object.keys(STAGED_PARSES.erp_cust_az12!.columns).sort()).toEqual(Object.keys(ERP_EXPECTED).sort());
-    await afterSilverSql('erp_cust_az12', 'silver/erp_customers.sql', async (client) => {
-      expect(counts(await checkContractTypes(client, contract, { fromBronze: true }))).toEqual(ERP_EXPECTED);
-      expect(counts(await checkContractTypes(client, contract))).toEqual(ERP_EXPECTED);
-      await client.query('drop table ranked_erp_customers');
-      await expect(checkContractTypes(client, contract)).rejects.toThrow(/ranked_erp_customers/);
-    });
-    expect(await storedCounts(Object.keys(ERP_EXPECTED))).toEqual(ERP_EXPECTED);
+    await expectStagedAsBronze('erp_cust_az12', 'silver/erp_customers.sql', 'ranked_erp_customers', ERP_EXPECTED);
   });
 });
