@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSql } from '../../src/db/sql-files';
+import { setRunContext } from '../../src/db/run-context';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { expectAggregatesFromFacts } from '../helpers/expect-warehouse';
 import { runCli } from '../helpers/processes';
@@ -156,6 +158,33 @@ describe('a first load whose product totals fail', () => {
       expect((await q(`select count(*)::int as n from gold.product_sales`))[0].n).toBeGreaterThan(0);
     } finally {
       await first.cleanup();
+    }
+  });
+});
+
+describe("the aggregates' pending keys", () => {
+  it('are merged when the facts step of a run runs again (a replay), never lost nor refused as repeated', async () => {
+    const client = await t.rt.pool.connect();
+    try {
+      await client.query('begin');
+      const runId = (await client.query(`select max(run_id)::int as id from meta.runs`)).rows[0].id;
+      await setRunContext(client, { runId, asOf: '2024-07-04' });
+      // What fact_changes.sql leaves for aggregate_keys.sql: two changed lines of customers 7 and 8, facts before.
+      await client.query(`create temp table changed_days on commit drop as select date '2024-06-28' as order_date, 2::bigint as lines, null::date as other_min, null::date as other_max`);
+      await client.query(`create temp table changed_products on commit drop as select 'HL-U509'::text as product_number`);
+      await client.query(`create temp table changed_span on commit drop as select 2::bigint as lines, date '2024-06-28' as first_day, date '2024-06-28' as last_day, date '2024-06-28' as lo, date '2024-06-28' as hi`);
+      await client.query(`create temp table changed_sales on commit drop as select * from (values ('SO90', 'HL-U509', 7::bigint, date '2024-06-28'), ('SO91', 'HL-U509', 8::bigint, date '2024-06-28')) v (order_number, product_number, customer_id, order_date)`);
+      await client.query(`create temp table replaced_sales (like changed_sales) on commit drop`);
+      await client.query(`create temp table gold_batch on commit drop as select true as small, true as facts_before`);
+      const pending = async () => (await client.query(`select customer_id::int from meta.gold_pending_customers where run_id = $1 order by 1`, [runId])).rows;
+      await client.query(loadSql('gold/aggregate_keys.sql'));
+      expect(await pending()).toEqual([{ customer_id: 7 }, { customer_id: 8 }]);
+      await client.query(`insert into changed_sales values ('SO92', 'HL-U509', 9, date '2024-06-28')`);
+      await client.query(loadSql('gold/aggregate_keys.sql')); // again, one customer more
+      expect(await pending()).toEqual([{ customer_id: 7 }, { customer_id: 8 }, { customer_id: 9 }]);
+    } finally {
+      await client.query('rollback');
+      client.release();
     }
   });
 });
