@@ -34,3 +34,13 @@ export async function loadFacts(client: pg.ClientBase, opts: { whole?: boolean }
   await runScript(client, 'gold/fact_late_customers.sql', label);
   return loaded === undefined ? { path: 'upsert' } : { path: 'swap', wholeLoad: { model: 'fact_sales', from: 'sales', loaded } };
 }
+
+/**
+ * The run's order lines in silver, as sql/gold/fact_changes.sql counted them (its changed_span),
+ * in the facts step's transaction after loadFacts: the step's row count, and what a fact table
+ * built whole is counted against (src/quality/runner.ts).
+ */
+export async function runSilverLines(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ n: number }>('select lines::int as n from changed_span');
+  return rows[0]?.n ?? 0;
+}

@@ -9,7 +9,7 @@ import { DIMENSION_INPUTS, SILVER_ENTITIES, sourceByName } from '../contracts/re
 import { checkContractTypes } from '../quality/contract-types';
 import { checkModel, type CheckOptions } from '../quality/runner';
 import { storeQuality } from '../quality/store';
-import { loadFacts } from './fact-load';
+import { loadFacts, runSilverLines } from './fact-load';
 import { loadSales } from './sales-load';
 import { runScript } from './run-script';
 import { STEP_LOCK_NAMESPACE, underGoldLock } from './step-locks';
@@ -255,9 +255,7 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
         const load = await loadFacts(client);
         path = load.path;
         for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
-        // The run's order lines in silver (fact_changes.sql counted them: changed_span).
-        const { rows } = await client.query<{ n: number }>('select lines::int as n from changed_span');
-        const silverRows = rows[0]?.n ?? 0;
+        const silverRows = await runSilverLines(client);
         await checkGold(client, runId, specs, factModels, { wholeLoad: load.wholeLoad && { ...load.wholeLoad, silverRows } });
         return silverRows;
       }, lead);
