@@ -2,8 +2,10 @@
  * Developer tool: times each statement of a run's silver or gold step, on a database that holds
  * the run (e.g. a copy of a bench database: `create database prof template metalayer_bench_w2`).
  *
- *   npx tsx bench/profile-steps.ts DBURL RUNID silver ENTITY SOURCE [commit]   (PROFILE_SALES=upsert: sales.sql's path)
- *   npx tsx bench/profile-steps.ts DBURL RUNID gold [commit]   (PROFILE_FACTS=upsert or statements: the facts' upsert path)
+ *   npx tsx bench/profile-steps.ts DBURL RUNID silver ENTITY SOURCE [commit]   (PROFILE_SALES=upsert: sales.sql's path;
+ *     PROFILE_SALES=whole-statements: a first load's path statement by statement)
+ *   npx tsx bench/profile-steps.ts DBURL RUNID gold [commit]   (PROFILE_FACTS=upsert or statements: the facts' upsert path;
+ *     PROFILE_FACTS=whole-statements: an empty fact table built whole, statement by statement)
  *
  * Applies the step runner's settings (applyStepSettings, setRunFiles in src/pipeline/steps.ts), runs sql/<layer>/<file>.sql split at
  * `;` line ends (our SQL files keep that form), then the expectations; rolls back unless `commit`.
@@ -26,8 +28,7 @@ import { loadExpectations } from '../src/quality/expectations';
 import { loadFacts, runSilverLines, type FactLoad } from '../src/pipeline/fact-load';
 import { loadSales } from '../src/pipeline/sales-load';
 import { sourceByName } from '../src/contracts/retail';
-import { checkContractTypes } from '../src/quality/contract-types';
-import type { FlagTally } from '../src/quality/contract-types';
+import { checkContractTypes, tallyOfFlags, type FlagTally } from '../src/quality/contract-types';
 import { checkModel } from '../src/quality/runner';
 import { machineCpuSeconds } from './processes';
 import { countChangesFromZero, sqlStatements } from './setup';
@@ -68,7 +69,17 @@ if (layer === 'silver') {
   // by statement.
   const files = entity === 'sales' ? ['silver/sales.sql', 'silver/sales_keys_and_rejects.sql'] : [`silver/${entity}.sql`];
   let tally: FlagTally | undefined;
-  if (entity === 'sales' && process.env.PROFILE_SALES !== 'upsert') {
+  if (entity === 'sales' && process.env.PROFILE_SALES === 'whole-statements') {
+    // The first load's path (loadSales on an empty silver.sales) statement by statement, with its settings.
+    await c.query(`select set_config('max_parallel_workers_per_gather', $1, true), set_config('parallel_tuple_cost', '0.01', true)`, [
+      String(process.env.PROFILE_SALES_WORKERS ?? DEFAULTS.salesReadWorkers),
+    ]);
+    let last: pg.QueryResult | undefined;
+    for (const s of sqlStatements('silver/sales_first_load.sql')) last = await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
+    tally = tallyOfFlags(last!.rows as { flags: number; lines: string }[]);
+    await c.query(`select set_config(name, reset_val, true) from pg_settings where name in ('max_parallel_workers_per_gather', 'parallel_tuple_cost')`);
+    for (const s of sqlStatements('silver/sales_keys_and_rejects.sql')) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
+  } else if (entity === 'sales' && process.env.PROFILE_SALES !== 'upsert') {
     const m0 = performance.now();
     const load = await loadSales(c, { readWorkers: process.env.PROFILE_SALES_WORKERS ? Number(process.env.PROFILE_SALES_WORKERS) : undefined });
     tally = load.tally;
@@ -109,10 +120,20 @@ if (layer === 'silver') {
       await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
       await setRunContext(c, { runId, asOf });
       console.log('            (dimensions committed)');
-      if (process.env.PROFILE_FACTS === 'statements') {
-        // The upsert path's three scripts statement by statement (what loadFacts runs on a table with facts).
-        for (const f of ['fact_changes', 'fact_sales', 'fact_late_customers']) {
-          for (const s of sqlStatements(`gold/${f}.sql`)) await t(`[${f}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
+      if (process.env.PROFILE_FACTS === 'statements' || process.env.PROFILE_FACTS === 'whole-statements') {
+        // The three scripts statement by statement, as loadFacts runs them on a table with facts
+        // (statements) or on an empty one (whole-statements: the fact table built whole).
+        const facts = process.env.PROFILE_FACTS === 'statements' ? 'fact_sales' : 'fact_sales_first_load';
+        if (facts === 'fact_sales_first_load') {
+          const n = Number((await c.query('select count(*) from gold.fact_sales')).rows[0].count);
+          if (n > 0) throw new Error(`PROFILE_FACTS=whole-statements needs an empty gold.fact_sales (${n} rows): PROFILE_PRE='truncate gold.fact_sales'`);
+        }
+        for (const f of ['fact_changes', facts, 'fact_late_customers']) {
+          for (const [i, s] of sqlStatements(`gold/${f}.sql`).entries()) {
+            const r = await t(`[${f}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
+            // As loadFacts: the first statement's row count is the facts written.
+            if (f === 'fact_sales_first_load' && i === 0) wholeLoad = { model: 'fact_sales', from: 'sales', loaded: r.rowCount ?? 0 };
+          }
         }
       } else {
         const load = await loadFacts(c, { whole: process.env.PROFILE_FACTS !== 'upsert' });
