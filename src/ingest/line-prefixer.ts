@@ -4,7 +4,7 @@ import { RecordEnds, RecordScanner } from './record-scanner';
 /**
  * Fast path: puts each record's physical line number in front of it as a first CSV field
  * (`17,<record>`), so that PostgreSQL parses the untouched record bytes and fills `_line` from
- * the data. Measured cheaper than a per-row sequence default (see README, Performance).
+ * the data, with no sequence or function call per row (the numbers are the file's own lines too).
  * Bytes are copied once into one output buffer per input buffer; nothing is allocated per field.
  */
 export class LinePrefixer extends Transform {
