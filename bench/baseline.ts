@@ -11,7 +11,7 @@ import { mapHeader } from '../src/contracts/header';
 import { planFile } from '../src/ingest/file-plan';
 import { discoverFiles } from '../src/pipeline/discover';
 import { machineCpuSeconds } from './processes';
-import { psqlCopy } from './setup';
+import { psqlCopy, quiesce } from './setup';
 
 /** Runs jobs with at most `parallel` at once. */
 async function pool<T>(items: T[], parallel: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -49,7 +49,7 @@ export async function prepareBaseline(dir: string, parallel: number, url: string
     /** One load: its seconds, and the machine's busy core-seconds meanwhile (psql and the server). */
     async load(): Promise<{ seconds: number; busyCoreSeconds: number }> {
       await client.query(`truncate ${tables.join(', ')}`);
-      await client.query('checkpoint');  // each load starts from the same WAL state
+      await quiesce(client);  // each load starts from the same WAL state, nothing left to write back
       const busy = machineCpuSeconds().busy;
       const started = performance.now();
       await pool(jobs, parallel, (j) => psqlCopy(url, j.table, j.cols, j.file, j.start, j.end));

@@ -29,7 +29,7 @@ import { planFile } from '../src/ingest/file-plan';
 import { LinePrefixer } from '../src/ingest/line-prefixer';
 import { discoverFiles } from '../src/pipeline/discover';
 import { cli } from './processes';
-import { arg, median, psqlCopy, resetDatabase } from './setup';
+import { arg, median, psqlCopy, quiesce, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DB = 'metalayer_bench_shape';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < repeats; i++) {
       for (const v of variants) {
         await client.query(`truncate ${v.table}`);
-        await client.query('checkpoint');
+        await quiesce(client);
         const started = performance.now();
         await psqlCopy(url, v.table, v.cols, v.input.file, v.input.start, v.input.end);
         times[v.name]!.push((performance.now() - started) / 1000);

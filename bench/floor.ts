@@ -15,7 +15,7 @@ import { DEFAULTS } from '../src/config/defaults';
 import { setRunContext } from '../src/db/run-context';
 import { applyStepSettings } from '../src/pipeline/steps';
 import { machineCpuSeconds } from './processes';
-import { sqlStatements } from './setup';
+import { quiesce, sqlStatements } from './setup';
 
 export interface FloorStatement {
   /** The statement's first words. */
@@ -46,7 +46,7 @@ export async function measureFloor(url: string, asOf: string, opts: { keep?: boo
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('checkpoint'); // from the same WAL state as each load
+    await quiesce(client); // from the same state as each load
     const statements: FloorStatement[] = [];
     for (const sql of floorStatements()) {
       await client.query('begin');

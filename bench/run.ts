@@ -44,7 +44,7 @@ import { prepareBaseline } from './baseline';
 import { measureFloor, type Floor } from './floor';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
-import { arg, median, PG, resetDatabase } from './setup';
+import { arg, median, PG, quiesce, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
@@ -59,10 +59,11 @@ function dataset(scale: keyof typeof SCALES, seed: number): string {
   return dir;
 }
 
+/** A checkpoint and the OS's dirty pages written (quiesce, bench/setup.ts) on `url`. */
 async function checkpoint(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  await client.query('checkpoint');
+  await quiesce(client);
   await client.end();
 }
 

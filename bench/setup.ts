@@ -1,5 +1,5 @@
 /** What the benchmark scripts share: the server they use, their options, fresh databases, medians. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import pg from 'pg';
 import { ensureDatabase } from '../src/db/pool';
@@ -22,6 +22,19 @@ export async function resetDatabase(name: string): Promise<string> {
   await admin.end();
   await ensureDatabase(`${PG}/${name}`);
   return `${PG}/${name}`;
+}
+
+/**
+ * Where every timed piece of a bench starts from: a checkpoint (the same WAL state) and the
+ * operating system's dirty pages written out (`sync`). Without the second, what the bench did just
+ * before — a generated dataset, a dropped database, the memory case's 2 GiB file — is written
+ * back by the kernel during the next load: at 30 s expiry and up to 10 % of memory before
+ * background writeback starts, that is gigabytes here, and a bronze load after the memory case
+ * took 21.3 s where the same load took 6.9 s (bench/HISTORY.md, twelfth session).
+ */
+export async function quiesce(client: pg.ClientBase): Promise<void> {
+  await client.query('checkpoint');
+  spawnSync('sync', { stdio: 'ignore' });
 }
 
 /**
