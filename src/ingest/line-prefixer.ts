@@ -16,11 +16,16 @@ export class LinePrefixer extends Transform {
 
   /** Constant fields written before the line number on every record (e.g. `run,file,`). */
   private readonly head: Buffer;
+  /** The prefix of line `preLine` as written (`preLen` bytes: the head, the digits, a comma). */
+  private readonly pre: Buffer;
+  private preLen = 0;
+  private preLine = -1;
 
   constructor(firstLine: number, head: string = '') {
     super();
     this.line = firstLine;
     this.head = Buffer.from(head, 'latin1');
+    this.pre = Buffer.alloc(this.head.length + 21); // 20 digits and a comma at the most
   }
 
   override _transform(buf: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -75,18 +80,41 @@ export class LinePrefixer extends Transform {
     if (this.scanner.finish()) this.records++;
   }
 
-  /** Writes `line,` as ASCII digits, right to left into its exact width: no allocation per record. */
+  /**
+   * Writes the current line's prefix (the head, the line number, a comma). The prefix stays
+   * rendered between records: a record one line further on adds one to its last digit (a carry
+   * now and then), where writing the number out divided it by ten for every digit (the seed's 7.5 M
+   * order lines through the prefixer alone: 0.60 s instead of 0.78, measured in turn; bench/HISTORY.md,
+   * twelfth session). A record spanning lines, or the first, renders it again.
+   */
   private writePrefix(out: Buffer, o: number): number {
-    const head = this.head;
-    for (let k = 0; k < head.length; k++) out[o++] = head[k]!; // a few bytes: a loop, not a native call
-    let v = this.line;
-    let width = 1;
-    for (let p = 10; p <= v; p *= 10) width++;
-    for (let i = o + width - 1; i >= o; i--) {
-      out[i] = 0x30 + (v % 10);
-      v = Math.floor(v / 10);
+    const pre = this.pre;
+    if (this.preLine !== this.line) {
+      let i = this.preLen - 2; // the last digit
+      const first = this.head.length;
+      if (this.line === this.preLine + 1) {
+        while (i >= first && pre[i] === 0x39) pre[i--] = 0x30;
+      }
+      if (this.line === this.preLine + 1 && i >= first) {
+        pre[i]!++;
+        this.preLine = this.line;
+      } else {
+        this.render();
+      }
     }
-    out[o + width] = 0x2c; // ','
-    return o + width + 1;
+    const len = this.preLen;
+    for (let k = 0; k < len; k++) out[o + k] = pre[k]!; // a few bytes: a loop, not a native call
+    return o + len;
+  }
+
+  /** The prefix of this.line written out whole into `pre`. */
+  private render(): void {
+    const head = this.head;
+    const digits = String(this.line);
+    this.pre.set(head, 0);
+    for (let k = 0; k < digits.length; k++) this.pre[head.length + k] = digits.charCodeAt(k);
+    this.pre[head.length + digits.length] = 0x2c; // ','
+    this.preLen = head.length + digits.length + 1;
+    this.preLine = this.line;
   }
 }

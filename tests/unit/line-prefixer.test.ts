@@ -34,6 +34,27 @@ describe('LinePrefixer', () => {
     expect(r.text).toBe('7,42,9,a\n7,42,10,b\n7,42,11,c\n');
   });
 
+  it('numbers lines across carries and after records that span lines', async () => {
+    // The prefix stays rendered between records and is advanced digit by digit: 9 → 10, 99 → 100,
+    // 999 → 1000, a carry through every digit, and a jump after a record with quoted newlines.
+    const rows = Array.from({ length: 1200 }, (_, i) => (i === 95 ? `r${i},"a\nb\nc"` : `r${i}`));
+    const input = rows.join('\n') + '\n';
+    let line = 8;
+    const expected = rows.map((r) => {
+      const out = `5,${line},${r}\n`;
+      line += r.includes('"') ? 3 : 1;
+      return out;
+    });
+    const whole = await prefix([input], 8, '5,');
+    expect(whole.text).toBe(expected.join(''));
+    expect(whole.text).toContain('5,9,r1\n5,10,r2\n');
+    expect(whole.text).toContain('5,99,r91\n5,100,r92\n');
+    expect(whole.text).toContain('5,999,r989\n5,1000,r990\n');
+    // Cut into many small buffers: the rendered prefix carries across them.
+    const parts = input.match(/[\s\S]{1,37}/g)!;
+    expect((await prefix(parts, 8, '5,')).text).toBe(whole.text);
+  });
+
   it('writes large line numbers correctly', async () => {
     const r = await prefix(['x\n'], 12345678901);
     expect(r.text).toBe('12345678901,x\n');
