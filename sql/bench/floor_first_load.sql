@@ -38,7 +38,7 @@ select s.order_number, s.product_number, s.customer_id, s.order_date, s.ship_dat
           left join meta.calendar co on co.yyyymmdd = b.sls_order_dt
           left join meta.calendar cs on cs.yyyymmdd = b.sls_ship_dt
           left join meta.calendar cd on cd.yyyymmdd = b.sls_due_dt
-        offset 0) s  -- each value parsed once, as meta.run_sales_image does: flattened, the inlined repairs parse it again per use
+        offset '0') s  -- each value parsed once, as meta.run_sales_image does (flattened, the inlined repairs parse it again per use); a bigint constant, so that the repairs above it run in the parallel workers too (migration 033)
  where s.order_number is not null and s.product_number is not null;
 alter table bench_floor.sales add primary key (order_number, product_number);
 analyze bench_floor.sales;
@@ -60,7 +60,7 @@ select w.*, meta.customer_quality(w.first_name, w.last_name, w.email, w.phone, w
                        upper(meta.clean_text(b.cst_postal_code)) as postal_code, b.ctid as row_at
                   from public.baseline_crm_cust_info b
                   left join meta.calendar cc on cc.iso = b.cst_create_date
-                offset 0) s  -- each value cleaned once (MetaLayer stages them in a table)
+                offset '0') s  -- each value cleaned once (MetaLayer stages them in a table); a bigint constant: parallel above it too (migration 033)
          where s.customer_id is not null
          order by s.customer_id, s.create_date desc nulls last, s.row_at desc) w;
 alter table bench_floor.customers add primary key (customer_id);

@@ -146,6 +146,25 @@ describe('loading the order lines of a first load into silver', () => {
     expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
   });
 
+  it("the image's repairs and parse flags are computed in the parallel read's workers, the leader only writes", async () => {
+    // Migration 033: the subquery fence of meta.run_sales_image must not stop the planner from
+    // scanning it in parallel (an `OFFSET 0` written as an integer did: every column above the
+    // fence was computed in the leader). Parallel made cheap here, as at seed scale it is.
+    const plan = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      await applyStepSettings(c, DEFAULTS.stepWorkMem, 'silver');
+      await setRunContext(c, { runId, asOf: AS_OF });
+      await setRunFiles(c, runId, SOURCE);
+      await c.query(`select set_config('max_parallel_workers_per_gather', '2', true), set_config('parallel_setup_cost', '0', true),
+                            set_config('parallel_tuple_cost', '0', true), set_config('min_parallel_table_scan_size', '0', true)`);
+      return (await c.query('explain (format json, verbose) select * from meta.run_sales_image')).rows[0]['QUERY PLAN'][0].Plan;
+    });
+    expect(plan['Node Type']).toBe('Gather');
+    const scan = plan.Plans.find((p: { 'Parent Relationship': string }) => p['Parent Relationship'] === 'Outer');
+    expect(scan['Node Type']).toBe('Subquery Scan');
+    // Below the Gather: the repaired amounts and the flags are computed by the subquery scan.
+    expect(scan.Output.join(' ')).toMatch(/16384/);
+  });
+
   it('a build that fails fails the step with the file named, and its transaction rolls back with nothing left behind', async () => {
     // The build's own name taken by a leftover table: CREATE TABLE AS fails.
     const taken = async (c: pg.ClientBase): Promise<void> => {
