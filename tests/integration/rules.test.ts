@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import type { RunSummary } from '../../src/pipeline/summary';
-import { CHECK_FILES, CHECKS, runCheckFile, runChecks, type CheckName } from '../../src/pipeline/checks';
+import { CHECK_FILES, CHECKS, runBronzeChecks, runCheckFile, runChecks, type CheckName, type CheckResult } from '../../src/pipeline/checks';
 import { STEP_LOCK_NAMESPACE } from '../../src/pipeline/step-locks';
 import type { PoolClient } from '../../src/db/pool';
 import { expectProductSalesFromFacts } from '../helpers/expect-warehouse';
@@ -465,6 +465,34 @@ describe('day 2 and 3: incremental runs', () => {
     } finally {
       gold.release();
     }
+  });
+
+  it('the bronze checks run beside a gold step, without its lock, and the run stores them with the others', async () => {
+    // The gold job starts them once bronze is complete, beside its gold step (workers/gold.ts):
+    // they must not wait for the gold lock that step holds.
+    const gold = await t.rt.pool.connect();
+    try {
+      await gold.query('select pg_advisory_lock($1, hashtext($2))', [STEP_LOCK_NAMESPACE, 'gold']);
+      const bronze = await runBronzeChecks(t.rt.pool, day1.runId);
+      expect(bronze.map((r) => [r.name, r.passed])).toEqual([['bronze_rows_conserved', true]]);
+      await gold.query('select pg_advisory_unlock($1, hashtext($2))', [STEP_LOCK_NAMESPACE, 'gold']);
+    } finally {
+      gold.release();
+    }
+    // Given to runChecks, their results are stored as they came, in the order of CHECKS, and the
+    // bronze file is not run again: a result marked here comes back marked.
+    const marked: CheckResult = { name: 'bronze_rows_conserved', passed: false, detail: { marker: 'from runBronzeChecks' } };
+    const results = await runChecks(t.rt.pool, day1.runId, { bronze: Promise.resolve([marked]) });
+    expect(results.map((r) => r.name)).toEqual([...CHECKS]);
+    expect(results.find((r) => r.name === 'bronze_rows_conserved')).toEqual(marked);
+    expect(results.filter((r) => !r.passed).map((r) => r.name)).toEqual(['bronze_rows_conserved']);
+    const stored = await one<{ passed: boolean; marker: string }>(
+      `select passed, detail->>'marker' as marker from meta.checks where run_id = $1 and name = 'bronze_rows_conserved'`,
+      [day1.runId],
+    );
+    expect(stored).toEqual({ passed: false, marker: 'from runBronzeChecks' });
+    // Put right again for the tests after this one.
+    expect((await runChecks(t.rt.pool, day1.runId)).every((r) => r.passed)).toBe(true);
   });
 
   it('running the same files again is a no-op and says so', async () => {
