@@ -12,13 +12,12 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { loadConfig } from '../src/config/env';
 import { migrate } from '../src/migrate/migrator';
 import { startRun } from '../src/pipeline/start-run';
 import { openRuntime } from '../src/runtime';
 import { obliterate } from './processes';
-import { arg, quiesce, resetDatabase } from './setup';
+import { arg, quiesceAt, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIMIT_MB = 300;
@@ -62,11 +61,7 @@ async function main(): Promise<void> {
   const name = 'metalayer_bench_memory';
   const env = { ...process.env, DATABASE_URL: await resetDatabase(name), METALAYER_PREFIX: `{mlbench-mem-${Date.now()}}`, LOG_LEVEL: 'warn' };
   await migrate(env.DATABASE_URL);
-  // The file just written (or the database just dropped) out of the page cache's dirty pages first.
-  const quiet = new pg.Client({ connectionString: env.DATABASE_URL });
-  await quiet.connect();
-  await quiesce(quiet);
-  await quiet.end();
+  await quiesceAt(env.DATABASE_URL); // the file just written, or the database just dropped, out of the dirty pages first
   const worker = spawn(process.execPath, [path.join(ROOT, 'bin/metalayer.mjs'), 'worker', '--queues', 'bronze', '--concurrency', '1', '--metrics-port', '0'], {
     env: { ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],

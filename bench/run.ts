@@ -44,7 +44,7 @@ import { prepareBaseline } from './baseline';
 import { measureFloor, type Floor } from './floor';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
-import { arg, median, PG, quiesce, resetDatabase } from './setup';
+import { arg, median, PG, quiesceAt, resetDatabase } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
@@ -57,14 +57,6 @@ function dataset(scale: keyof typeof SCALES, seed: number): string {
     generate({ out: dir, customers: SCALES[scale], seed, asOf: AS_OF });
   }
   return dir;
-}
-
-/** A checkpoint and the OS's dirty pages written (quiesce, bench/setup.ts) on `url`. */
-async function checkpoint(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await quiesce(client);
-  await client.end();
 }
 
 /**
@@ -81,7 +73,7 @@ async function bronzeAlone(dir: string, workers: number) {
   // LOG_LEVEL info: startWorker waits for the worker's 'worker started' line.
   const env = { ...process.env, DATABASE_URL: url, METALAYER_PREFIX: prefix, LOG_LEVEL: 'info', METALAYER_METRICS_PORT: '0' };
   await cli(['migrate'], env);
-  await checkpoint(url);  // as before each baseline load
+  await quiesceAt(url);  // as before each baseline load
   const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env, 'bronze')));
   // What the workers themselves use of the cores the database needs (the prefixer, the COPY
   // relay, their collector), and the machine's busy time, from the run's start to its last chunk.
@@ -129,7 +121,7 @@ async function metalayer(dir: string, workers: number) {
   // Several workers on one host: no /metrics endpoint (they would share its port).
   const env = { ...process.env, DATABASE_URL: url, METALAYER_PREFIX: `{mlbench-${workers}-${Date.now()}}`, LOG_LEVEL: 'info', METALAYER_METRICS_PORT: '0' };
   await cli(['migrate'], env);
-  await checkpoint(url);  // as before each baseline load
+  await quiesceAt(url);  // as before each baseline load
   const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
   const sampler = startCpuByStep(PG, procs.map((p) => p.child.pid!));
   const started = performance.now();
@@ -149,7 +141,7 @@ async function metalayer(dir: string, workers: number) {
     const written = await writeIncrementalDay(dir, dayDir, asOf, tag, day);
     // From a checkpoint, as the full run and each baseline load: a real next day comes hours after
     // the big load's writes reached the disk, not while the server still flushes them.
-    await checkpoint(url);
+    await quiesceAt(url);
     const started = performance.now();
     const run = JSON.parse(await cli(['run', '--input', dayDir, '--as-of', asOf, '--json'], { ...env, LOG_LEVEL: 'warn' })) as RunSummary;
     const seconds = (performance.now() - started) / 1000;

@@ -1,6 +1,7 @@
 /** What the benchmark scripts share: the server they use, their options, fresh databases, medians. */
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import pg from 'pg';
 import { ensureDatabase } from '../src/db/pool';
 import { loadSql } from '../src/db/sql-files';
@@ -37,6 +38,17 @@ export async function quiesce(client: pg.ClientBase): Promise<void> {
   spawnSync('sync', { stdio: 'ignore' });
 }
 
+/** quiesce on a connection of its own to `url`, for a caller that holds none. */
+export async function quiesceAt(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await quiesce(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * On a copy of a bench database (bench/day-timeline.ts, bench/profile-steps.ts): a new database
  * starts without statistics counters, so meta.analyze_if_stale would find fewer changes than it
@@ -54,14 +66,7 @@ export async function countChangesFromZero(c: pg.ClientBase): Promise<void> {
 export function psqlCopyFile(url: string, table: string, cols: string[], file: string): Promise<void> {
   // psql's \copy takes the name in single quotes and no escape: the bench's own paths never hold one.
   if (file.includes("'")) throw new Error(`psqlCopyFile: a file name with a quote: ${file}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy ${table} (${cols.join(', ')}) from '${file}' with (format csv)`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql \\copy failed: ${err}`))));
-  });
+  return psqlCopyCommand(url, `\\copy ${table} (${cols.join(', ')}) from '${file}' with (format csv)`);
 }
 
 /**
@@ -70,14 +75,17 @@ export function psqlCopyFile(url: string, table: string, cols: string[], file: s
  * which compares table shapes with one loader. The baseline does not use it (psqlCopyFile).
  */
 export function psqlCopy(url: string, table: string, cols: string[], file: string, start: number, end: number): Promise<void> {
+  return psqlCopyCommand(url, `\\copy ${table} (${cols.join(', ')}) from stdin with (format csv)`, createReadStream(file, { start, end: end - 1 }));
+}
+
+/** Runs one `\copy` command in psql, `input` (if any) as its stdin; rejects with psql's errors. */
+function psqlCopyCommand(url: string, command: string, input?: Readable): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy ${table} (${cols.join(', ')}) from stdin with (format csv)`], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
+    const child = spawn('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', command], { stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (d) => (err += d));
+    child.stderr!.on('data', (d) => (err += d));
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql \\copy failed: ${err}`))));
-    createReadStream(file, { start, end: end - 1 }).pipe(child.stdin);
+    if (input) input.pipe(child.stdin!);
   });
 }
 
