@@ -88,23 +88,23 @@ export class LinePrefixer extends Transform {
    * twelfth session). A record spanning lines, or the first, renders it again.
    */
   private writePrefix(out: Buffer, o: number): number {
+    if (this.line !== this.preLine && !(this.line === this.preLine + 1 && this.advance())) this.render();
     const pre = this.pre;
-    if (this.preLine !== this.line) {
-      let i = this.preLen - 2; // the last digit
-      const first = this.head.length;
-      if (this.line === this.preLine + 1) {
-        while (i >= first && pre[i] === 0x39) pre[i--] = 0x30;
-      }
-      if (this.line === this.preLine + 1 && i >= first) {
-        pre[i]!++;
-        this.preLine = this.line;
-      } else {
-        this.render();
-      }
-    }
     const len = this.preLen;
     for (let k = 0; k < len; k++) out[o + k] = pre[k]!; // a few bytes: a loop, not a native call
     return o + len;
+  }
+
+  /** Adds one to the rendered line number in place; false when the carry runs out of digits (9 → 10). */
+  private advance(): boolean {
+    const pre = this.pre;
+    const first = this.head.length;
+    let i = this.preLen - 2; // the last digit
+    while (i >= first && pre[i] === 0x39) pre[i--] = 0x30;
+    if (i < first) return false;
+    pre[i]!++;
+    this.preLine++;
+    return true;
   }
 
   /** The prefix of this.line written out whole into `pre`. */
