@@ -26,7 +26,7 @@ import { setRunContext } from '../src/db/run-context';
 import { applyStepSettings, GOLD_AGGREGATES, GOLD_DIMENSION_MODELS, GOLD_FACT_MODELS, setRunFiles } from '../src/pipeline/steps';
 import { loadExpectations } from '../src/quality/expectations';
 import { loadFacts, runSilverLines, type FactLoad } from '../src/pipeline/fact-load';
-import { loadSales } from '../src/pipeline/sales-load';
+import { loadSales, resetWholeLoadReadSettings, setWholeLoadReadSettings } from '../src/pipeline/sales-load';
 import { sourceByName } from '../src/contracts/retail';
 import { checkContractTypes, tallyOfFlags, type FlagTally } from '../src/quality/contract-types';
 import { checkModel } from '../src/quality/runner';
@@ -71,13 +71,11 @@ if (layer === 'silver') {
   let tally: FlagTally | undefined;
   if (entity === 'sales' && process.env.PROFILE_SALES === 'whole-statements') {
     // The first load's path (loadSales on an empty silver.sales) statement by statement, with its settings.
-    await c.query(`select set_config('max_parallel_workers_per_gather', $1, true), set_config('parallel_tuple_cost', '0.01', true)`, [
-      String(process.env.PROFILE_SALES_WORKERS ?? DEFAULTS.salesReadWorkers),
-    ]);
+    await setWholeLoadReadSettings(c, process.env.PROFILE_SALES_WORKERS ? Number(process.env.PROFILE_SALES_WORKERS) : undefined);
     let last: pg.QueryResult | undefined;
     for (const s of sqlStatements('silver/sales_first_load.sql')) last = await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
     tally = tallyOfFlags(last!.rows as { flags: number; lines: string }[]);
-    await c.query(`select set_config(name, reset_val, true) from pg_settings where name in ('max_parallel_workers_per_gather', 'parallel_tuple_cost')`);
+    await resetWholeLoadReadSettings(c);
     for (const s of sqlStatements('silver/sales_keys_and_rejects.sql')) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
   } else if (entity === 'sales' && process.env.PROFILE_SALES !== 'upsert') {
     const m0 = performance.now();

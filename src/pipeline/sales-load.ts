@@ -26,22 +26,33 @@ export async function loadSales(client: pg.ClientBase, opts: { whole?: boolean; 
   const label = 'silver step sales';
   let tally: FlagTally | undefined;
   if (opts.whole !== false && (await isEmpty(client))) {
-    // The read's workers; rows handed from them to the step's process priced as in gold
-    // (applyStepSettings): at the default a read that returns every line never goes parallel.
-    await client.query(
-      `select set_config('max_parallel_workers_per_gather', $1, true), set_config('parallel_tuple_cost', '0.01', true)`,
-      [String(opts.readWorkers ?? DEFAULTS.salesReadWorkers)],
-    );
+    await setWholeLoadReadSettings(client, opts.readWorkers);
     const results = await runScriptResults(client, 'silver/sales_first_load.sql', label);
     tally = tallyOfFlags(results.at(-1)!.rows as { flags: number; lines: string }[]);
-    await client.query(
-      `select set_config(name, reset_val, true) from pg_settings where name in ('max_parallel_workers_per_gather', 'parallel_tuple_cost')`,
-    );
+    await resetWholeLoadReadSettings(client);
   } else {
     await runScript(client, 'silver/sales.sql', label);
   }
   const result = await runScript(client, 'silver/sales_keys_and_rejects.sql', label);
   return { path: tally ? 'swap' : 'upsert', result, tally };
+}
+
+/**
+ * The settings of sql/silver/sales_first_load.sql's read, for the rest of the transaction: its
+ * parallel workers (`readWorkers`, DEFAULTS.salesReadWorkers when not given), and rows handed from
+ * them to the step's process priced as in gold (applyStepSettings): at the default a read that
+ * returns every line never goes parallel. resetWholeLoadReadSettings puts both back.
+ */
+export async function setWholeLoadReadSettings(client: pg.ClientBase, readWorkers?: number): Promise<void> {
+  await client.query(`select set_config('max_parallel_workers_per_gather', $1, true), set_config('parallel_tuple_cost', '0.01', true)`, [
+    String(readWorkers ?? DEFAULTS.salesReadWorkers),
+  ]);
+}
+
+export async function resetWholeLoadReadSettings(client: pg.ClientBase): Promise<void> {
+  await client.query(
+    `select set_config(name, reset_val, true) from pg_settings where name in ('max_parallel_workers_per_gather', 'parallel_tuple_cost')`,
+  );
 }
 
 async function isEmpty(client: pg.ClientBase): Promise<boolean> {
