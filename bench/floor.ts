@@ -14,6 +14,7 @@ import pg from 'pg';
 import { DEFAULTS } from '../src/config/defaults';
 import { setRunContext } from '../src/db/run-context';
 import { applyStepSettings } from '../src/pipeline/steps';
+import { applyWholeLoadSettings } from '../src/pipeline/whole-load-settings';
 import { machineCpuSeconds } from './processes';
 import { quiesce, sqlStatements } from './setup';
 
@@ -29,6 +30,14 @@ export interface Floor {
   statements: FloorStatement[];
   seconds: number;
   coreSeconds: number;
+}
+
+/**
+ * The floor's statements that write a table of every order line, as MetaLayer's whole loads do
+ * (src/pipeline/whole-load-settings.ts): its silver order lines and its facts.
+ */
+export function isWholeLoad(sql: string): boolean {
+  return /^create table bench_floor\.(sales|fact_sales) as/m.test(sql);
 }
 
 /** The floor's statements, in order. */
@@ -51,6 +60,8 @@ export async function measureFloor(url: string, asOf: string, opts: { keep?: boo
     for (const sql of floorStatements()) {
       await client.query('begin');
       await applyStepSettings(client, DEFAULTS.stepWorkMem, 'gold');
+      // The order lines and the facts written whole, with the settings MetaLayer's whole loads use.
+      if (isWholeLoad(sql)) await applyWholeLoadSettings(client);
       await setRunContext(client, { runId: 0, asOf });
       const busy = machineCpuSeconds().busy;
       const started = performance.now();

@@ -26,7 +26,8 @@ import { setRunContext } from '../src/db/run-context';
 import { applyStepSettings, GOLD_AGGREGATES, GOLD_DIMENSION_MODELS, GOLD_FACT_MODELS, setRunFiles } from '../src/pipeline/steps';
 import { loadExpectations } from '../src/quality/expectations';
 import { loadFacts, runSilverLines, type FactLoad } from '../src/pipeline/fact-load';
-import { loadSales, resetWholeLoadReadSettings, setWholeLoadReadSettings } from '../src/pipeline/sales-load';
+import { loadSales } from '../src/pipeline/sales-load';
+import { applyWholeLoadSettings } from '../src/pipeline/whole-load-settings';
 import { sourceByName } from '../src/contracts/retail';
 import { checkContractTypes, tallyOfFlags, type FlagTally } from '../src/quality/contract-types';
 import { checkModel } from '../src/quality/runner';
@@ -71,11 +72,13 @@ if (layer === 'silver') {
   let tally: FlagTally | undefined;
   if (entity === 'sales' && process.env.PROFILE_SALES === 'whole-statements') {
     // The first load's path (loadSales on an empty silver.sales) statement by statement, with its settings.
-    await setWholeLoadReadSettings(c, process.env.PROFILE_SALES_WORKERS ? Number(process.env.PROFILE_SALES_WORKERS) : undefined);
+    const restore = await applyWholeLoadSettings(c, {
+      readWorkers: process.env.PROFILE_SALES_WORKERS ? Number(process.env.PROFILE_SALES_WORKERS) : DEFAULTS.salesReadWorkers,
+    });
     let last: pg.QueryResult | undefined;
     for (const s of sqlStatements('silver/sales_first_load.sql')) last = await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
     tally = tallyOfFlags(last!.rows as { flags: number; lines: string }[]);
-    await resetWholeLoadReadSettings(c);
+    await restore();
     for (const s of sqlStatements('silver/sales_keys_and_rejects.sql')) await t(s.slice(0, 90).replace(/\s+/g, ' '), s);
   } else if (entity === 'sales' && process.env.PROFILE_SALES !== 'upsert') {
     const m0 = performance.now();
@@ -127,11 +130,14 @@ if (layer === 'silver') {
           if (n > 0) throw new Error(`PROFILE_FACTS=whole-statements needs an empty gold.fact_sales (${n} rows): PROFILE_PRE='truncate gold.fact_sales'`);
         }
         for (const f of ['fact_changes', facts, 'fact_late_customers']) {
+          // As loadFacts: a fact table built whole with its settings (src/pipeline/whole-load-settings.ts).
+          const restore = f === 'fact_sales_first_load' ? await applyWholeLoadSettings(c) : undefined;
           for (const [i, s] of sqlStatements(`gold/${f}.sql`).entries()) {
             const r = await t(`[${f}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
             // As loadFacts: the first statement's row count is the facts written.
             if (f === 'fact_sales_first_load' && i === 0) wholeLoad = { model: 'fact_sales', from: 'sales', loaded: r.rowCount ?? 0 };
           }
+          await restore?.();
         }
       } else {
         const load = await loadFacts(c, { whole: process.env.PROFILE_FACTS !== 'upsert' });

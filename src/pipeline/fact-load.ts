@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { runScript, runScriptResults } from './run-script';
+import { applyWholeLoadSettings } from './whole-load-settings';
 
 export interface FactLoad {
   /** 'swap': an empty fact table's partition built whole and attached (migration 031); 'upsert': sql/gold/fact_sales.sql. */
@@ -16,7 +17,8 @@ export interface FactLoad {
  * sql/gold/fact_changes.sql, then the facts, then sql/gold/fact_late_customers.sql.
  *
  * An empty fact table (a first load, a backfill) is built whole (sql/gold/fact_sales_first_load.sql):
- * CREATE TABLE AS of meta.run_fact_image (migration 015), whose read may run in parallel, attached
+ * CREATE TABLE AS of meta.run_fact_image (migration 015), whose read may run in parallel (the
+ * step's process only writes: src/pipeline/whole-load-settings.ts), attached
  * as the fact table's partition, which builds its key and indexes. With facts already there,
  * sql/gold/fact_sales.sql updates and inserts; both paths give the same facts
  * (tests/integration/fact-load.test.ts). `opts.whole: false` takes the upsert path always.
@@ -26,7 +28,9 @@ export async function loadFacts(client: pg.ClientBase, opts: { whole?: boolean }
   const changes = await runScript(client, 'gold/fact_changes.sql', label);
   let loaded: number | undefined;
   if (opts.whole !== false && changes?.facts_before === false) {
+    const restore = await applyWholeLoadSettings(client);
     const [created] = await runScriptResults(client, 'gold/fact_sales_first_load.sql', label);
+    await restore();
     loaded = created!.rowCount ?? 0;
   } else {
     await runScript(client, 'gold/fact_sales.sql', label);

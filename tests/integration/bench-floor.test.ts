@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { prepareBaseline } from '../../bench/baseline';
-import { floorStatements, measureFloor, type Floor } from '../../bench/floor';
+import { floorStatements, isWholeLoad, measureFloor, type Floor } from '../../bench/floor';
 import { generate, type Manifest } from '../../src/generate/generator';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
@@ -34,6 +34,13 @@ describe('the benchmark floor: the spec\'s silver and gold work as bare statemen
   it('times every statement of its file, each once', () => {
     expect(floor.statements.map((s) => s.label)).toEqual(floorStatements().map((s) => s.split('\n', 1)[0]!.slice(0, 80)));
     expect(floor.statements.every((s) => Number.isFinite(s.coreSeconds) && s.seconds > 0)).toBe(true);
+  });
+
+  it("writes its order lines and its facts with MetaLayer's whole-load settings, and nothing else", () => {
+    expect(floorStatements().filter(isWholeLoad).map((s) => s.split('\n', 1)[0])).toEqual([
+      'create table bench_floor.sales as',
+      'create table bench_floor.fact_sales as',
+    ]);
   });
 
   it('builds the silver the manifest predicts', async () => {

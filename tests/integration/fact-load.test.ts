@@ -12,6 +12,7 @@ import { checkModel, hashJoinsForLargeScope } from '../../src/quality/runner';
 import { ExpectationError } from '../../src/errors/expectation-error';
 import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
 import { partitionsOf } from '../helpers/partitions';
+import { currentSettings, settingsWhenSent } from '../helpers/settings-spy';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the facts step fills gold.fact_sales (src/pipeline/fact-load.ts): an empty table's
@@ -126,6 +127,28 @@ describe('loading the facts of a first load', () => {
     expect(seen.failed).toBeInstanceOf(ExpectationError);
     const conservation = ((seen.failed as ExpectationError).results as { rule?: string }[]).find((r) => r.rule === 'conservation');
     expect(conservation).toMatchObject({ rowsChecked: expected.n, rowsFailed: 1, outcome: 'failed', sampleKeys: [seen.lost] });
+  });
+
+  it("a whole load's CREATE TABLE AS runs with a leader that only writes; the step gets gold's settings back", async () => {
+    const names = ['parallel_leader_participation', 'max_parallel_workers_per_gather', 'parallel_tuple_cost'];
+    const seen = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
+      await setRunContext(c, { runId, asOf: AS_OF });
+      await c.query('truncate gold.fact_sales');
+      const before = await currentSettings(c, names);
+      const spy = settingsWhenSent(c, /create table gold\.fact_sales_load/, names);
+      try {
+        expect((await loadFacts(c)).path).toBe('swap');
+      } finally {
+        spy.stop();
+      }
+      return { before, during: spy.seen, after: await currentSettings(c, names) };
+    });
+    expect(seen.during).toEqual([{ ...seen.before, parallel_leader_participation: 'off' }]);
+    // Gold's own price of handing rows over (applyStepSettings), not the server's default.
+    expect(seen.after).toEqual(seen.before);
+    expect(seen.after.parallel_tuple_cost).toBe('0.01');
+    expect(seen.after.parallel_leader_participation).toBe('on');
   });
 
   it('a build that fails at the attach (a repeated key) fails the step, and its transaction rolls back with nothing left behind', async () => {

@@ -12,6 +12,7 @@ import { applyStepSettings, runSilverStep, setRunFiles } from '../../src/pipelin
 import { checkContractTypes } from '../../src/quality/contract-types';
 import { inRolledBackTransaction } from '../helpers/pooled';
 import { partitionsOf } from '../helpers/partitions';
+import { currentSettings, settingsWhenSent } from '../helpers/settings-spy';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the order lines' silver step fills silver.sales (src/pipeline/sales-load.ts): an
@@ -74,14 +75,19 @@ async function storedTypeCounts(): Promise<Snapshot['types']> {
 const typeCounts = (rs: Awaited<ReturnType<typeof checkContractTypes>>): Snapshot['types'] =>
   Object.fromEntries(rs.map((r) => [r.rule.replace('contract_type_', ''), [r.rowsChecked, r.rowsFailed]]));
 
+/** In the step's transaction: its settings and run context, silver.sales and the run's silver rejects emptied. */
+async function emptyStep(c: pg.ClientBase): Promise<void> {
+  await applyStepSettings(c, DEFAULTS.stepWorkMem, 'silver');
+  await setRunContext(c, { runId, asOf: AS_OF });
+  await setRunFiles(c, runId, SOURCE);
+  await c.query('truncate silver.sales');
+  await c.query(`delete from quarantine.rejects where run_id = $1 and stage = 'silver' and source = $2`, [runId, SOURCE]);
+}
+
 /** Empties silver.sales and the run's silver rejects, runs loadSales in a transaction that is rolled back; returns what it saw. */
 async function reload(opts: { whole?: boolean; readWorkers?: number }, before?: (c: pg.ClientBase) => Promise<void>) {
   return inRolledBackTransaction(t.rt.pool, async (c) => {
-    await applyStepSettings(c, DEFAULTS.stepWorkMem, 'silver');
-    await setRunContext(c, { runId, asOf: AS_OF });
-    await setRunFiles(c, runId, SOURCE);
-    await c.query('truncate silver.sales');
-    await c.query(`delete from quarantine.rejects where run_id = $1 and stage = 'silver' and source = $2`, [runId, SOURCE]);
+    await emptyStep(c);
     await before?.(c);
     const load = await loadSales(c, opts);
     const types = typeCounts(await checkContractTypes(c, sourceByName(SOURCE)!, { tally: load.tally }));
@@ -163,6 +169,26 @@ describe('loading the order lines of a first load into silver', () => {
     expect(scan['Node Type']).toBe('Subquery Scan');
     // Below the Gather: the repaired amounts and the flags are computed by the subquery scan.
     expect(scan.Output.join(' ')).toMatch(/16384/);
+  });
+
+  it("a whole load's CREATE TABLE AS runs with its read workers and a leader that only writes; the step gets its settings back", async () => {
+    const names = ['parallel_leader_participation', 'max_parallel_workers_per_gather', 'parallel_tuple_cost'];
+    const seen = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      await emptyStep(c);
+      // A value of the step's own, not the server's: it must come back as it was, not reset.
+      await c.query(`select set_config('max_parallel_workers_per_gather', '1', true)`);
+      const before = await currentSettings(c, names);
+      const spy = settingsWhenSent(c, /create table silver\.sales_load/, names);
+      try {
+        await loadSales(c, { readWorkers: 3 });
+      } finally {
+        spy.stop();
+      }
+      return { before, during: spy.seen, after: await currentSettings(c, names) };
+    });
+    expect(seen.during).toEqual([{ parallel_leader_participation: 'off', max_parallel_workers_per_gather: '3', parallel_tuple_cost: '0.01' }]);
+    expect(seen.before).toMatchObject({ parallel_leader_participation: 'on', max_parallel_workers_per_gather: '1' });
+    expect(seen.after).toEqual(seen.before);
   });
 
   it('a build that fails fails the step with the file named, and its transaction rolls back with nothing left behind', async () => {

@@ -1,0 +1,40 @@
+import type pg from 'pg';
+
+/**
+ * Planner settings for a whole load: an empty table built by one CREATE TABLE AS (the order lines,
+ * sql/silver/sales_first_load.sql; the facts, sql/gold/fact_sales_first_load.sql), which writes
+ * every row in the step's own process while its parallel workers read, parse and join.
+ *
+ * - `parallel_leader_participation` off: the writing process is the statement's bottleneck, and
+ *   when it also takes its share of the read it writes less often. Seed scale, each statement
+ *   alone on a copy of the bench warehouse, in turn: the order lines 14.2–17.2 s (median 15.0)
+ *   against 14.5–17.8 s (16.5) with the leader reading too, the facts 10.5–13.1 s (10.8) against
+ *   10.9–13.0 s (11.4), the same core-seconds (bench/HISTORY.md, 2026-12-06). With no worker
+ *   to be had the leader still reads: PostgreSQL falls back to it.
+ * - with `readWorkers` (the order lines, whose step is a silver one without gold's settings):
+ *   that many parallel workers, and rows handed to the writing process priced as in gold
+ *   (applyStepSettings), since at the default a read that returns every row never goes parallel.
+ *
+ * Transaction-local; returns a function that puts the previous values back, so that the rest of
+ * the step keeps the settings it had (gold's parallel_tuple_cost among them).
+ */
+export async function applyWholeLoadSettings(client: pg.ClientBase, opts: { readWorkers?: number } = {}): Promise<() => Promise<void>> {
+  const settings: [string, string][] = [['parallel_leader_participation', 'off']];
+  if (opts.readWorkers !== undefined) {
+    settings.push(['max_parallel_workers_per_gather', String(opts.readWorkers)], ['parallel_tuple_cost', '0.01']);
+  }
+  const names = settings.map(([n]) => n);
+  const { rows } = await client.query<{ name: string; value: string }>(
+    'select name, current_setting(name) as value from unnest($1::text[]) as s(name)',
+    [names],
+  );
+  await setLocal(client, settings);
+  return () => setLocal(client, rows.map((r) => [r.name, r.value]));
+}
+
+async function setLocal(client: pg.ClientBase, settings: [string, string][]): Promise<void> {
+  await client.query('select set_config(name, value, true) from unnest($1::text[], $2::text[]) as s(name, value)', [
+    settings.map(([n]) => n),
+    settings.map(([, v]) => v),
+  ]);
+}
