@@ -110,7 +110,9 @@ if (layer === 'silver') {
   // PROFILE_FACTS=statements times that path's scripts statement by statement.
   let wholeLoad: FactLoad['wholeLoad'];
   const only = process.env.PROFILE_MODELS?.split(',');
-  for (const m of [...GOLD_DIMENSION_MODELS, ...GOLD_FACT_MODELS, ...GOLD_AGGREGATES, 'warehouse_state'].filter((x) => !only || only.includes(x))) {
+  // The date dimension is written by loadFacts (or the statements below), after fact_changes.sql.
+  const models = [...GOLD_DIMENSION_MODELS, ...GOLD_FACT_MODELS.filter((x) => x !== 'dim_date'), ...GOLD_AGGREGATES, 'warehouse_state'];
+  for (const m of models.filter((x) => !only || only.includes(x))) {
     if (m === 'fact_sales' || (GOLD_AGGREGATES as readonly string[]).includes(m) || m === 'warehouse_state') await freshSettings();
     const m0 = performance.now();
     if (m === 'fact_sales') {
@@ -122,14 +124,14 @@ if (layer === 'silver') {
       await setRunContext(c, { runId, asOf });
       console.log('            (dimensions committed)');
       if (process.env.PROFILE_FACTS === 'statements' || process.env.PROFILE_FACTS === 'whole-statements') {
-        // The three scripts statement by statement, as loadFacts runs them on a table with facts
+        // The four scripts statement by statement, as loadFacts runs them on a table with facts
         // (statements) or on an empty one (whole-statements: the fact table built whole).
         const facts = process.env.PROFILE_FACTS === 'statements' ? 'fact_sales' : 'fact_sales_first_load';
         if (facts === 'fact_sales_first_load') {
           const n = Number((await c.query('select count(*) from gold.fact_sales')).rows[0].count);
           if (n > 0) throw new Error(`PROFILE_FACTS=whole-statements needs an empty gold.fact_sales (${n} rows): PROFILE_PRE='truncate gold.fact_sales'`);
         }
-        for (const f of ['fact_changes', facts, 'fact_late_customers']) {
+        for (const f of ['fact_changes', 'dim_date', facts, 'fact_late_customers']) {
           // As loadFacts: a fact table built whole with its settings (src/pipeline/whole-load-settings.ts).
           const restore = f === 'fact_sales_first_load' ? await applyWholeLoadSettings(c) : undefined;
           for (const [i, s] of sqlStatements(`gold/${f}.sql`).entries()) {

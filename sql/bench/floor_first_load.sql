@@ -122,16 +122,28 @@ alter table bench_floor.dim_customers add primary key (customer_key);
 analyze bench_floor.dim_customers;
 create unique index on bench_floor.dim_customers (customer_id) where is_current;
 
+-- gold: the date dimension's keys (whole years of the order dates), which the facts take theirs from
+create table bench_floor.dim_date as
+select to_char(d, 'YYYYMMDD')::int as date_key, d::date as full_date
+  from (select min(order_date) as lo, max(order_date) as hi from bench_floor.sales) r
+ cross join lateral generate_series(date_trunc('year', r.lo), date_trunc('year', r.hi) + interval '1 year - 1 day', interval '1 day') as d
+ where r.lo is not null;
+analyze bench_floor.dim_date;
+
 -- gold: facts (product version by order date, else the current one; the customer's current version)
 create table bench_floor.fact_sales as
 select c.order_number, c.product_number, c.customer_id, coalesce(pv.product_key, pc.product_key) as product_key, dc.customer_key,
-       c.order_date, c.ship_date as shipping_date, c.due_date, to_char(c.order_date, 'YYYYMMDD')::int as order_date_key,
+       c.order_date, c.ship_date as shipping_date, c.due_date,
+       -- the date key as MetaLayer finds it (migration 035): the date dimension's, else from the date's parts
+       coalesce(dd.date_key, (date_part('year', c.order_date) * 10000 + date_part('month', c.order_date) * 100
+                               + date_part('day', c.order_date))::int) as order_date_key,
        c.sales_amount, c.quantity, c.price
   from bench_floor.sales c
   left join bench_floor.dim_products pv
          on pv.product_number = c.product_number and c.order_date >= pv.start_date and (pv.end_date is null or c.order_date <= pv.end_date)
   left join bench_floor.dim_products pc on pc.product_number = c.product_number and pc.is_current
-  left join bench_floor.dim_customers dc on dc.customer_id = c.customer_id and dc.is_current;
+  left join bench_floor.dim_customers dc on dc.customer_id = c.customer_id and dc.is_current
+  left join bench_floor.dim_date dd on dd.full_date = c.order_date;
 alter table bench_floor.fact_sales add primary key (order_number, product_number);
 analyze bench_floor.fact_sales;
 create index on bench_floor.fact_sales (order_date_key);

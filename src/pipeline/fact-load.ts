@@ -14,7 +14,8 @@ export interface FactLoad {
 
 /**
  * The fact-table part of the facts step, on `client` inside its transaction (run context set):
- * sql/gold/fact_changes.sql, then the facts, then sql/gold/fact_late_customers.sql.
+ * sql/gold/fact_changes.sql, sql/gold/dim_date.sql, then the facts, then
+ * sql/gold/fact_late_customers.sql.
  *
  * An empty fact table (a first load, a backfill) is built whole (sql/gold/fact_sales_first_load.sql):
  * CREATE TABLE AS of meta.run_fact_image (migration 015), whose read may run in parallel (the
@@ -26,6 +27,9 @@ export interface FactLoad {
 export async function loadFacts(client: pg.ClientBase, opts: { whole?: boolean } = {}): Promise<FactLoad> {
   const label = 'gold model fact_sales';
   const changes = await runScript(client, 'gold/fact_changes.sql', label);
+  // The date dimension before the facts, which take their date keys from it (migration 035): it
+  // needs only fact_changes.sql's span of the run's dates.
+  await runScript(client, 'gold/dim_date.sql', 'gold model dim_date');
   let loaded: number | undefined;
   if (opts.whole !== false && changes?.facts_before === false) {
     const restore = await applyWholeLoadSettings(client);

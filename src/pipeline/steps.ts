@@ -22,12 +22,15 @@ export const GOLD_DIMENSION_MODELS = ['dim_customers', 'dim_products'] as const;
 /** meta.steps name of that transaction. */
 export const GOLD_DIMENSIONS_STEP = 'dimensions';
 /**
- * Then the facts, in dependency order and one transaction with their expectations: the facts, the
- * date dimension, and the keys the aggregates must recompute (migration 014).
+ * Then the facts, in dependency order and one transaction with their expectations: the date
+ * dimension (the whole years of the run's dates, which the facts take their date keys from:
+ * migration 035), the facts, and the keys the aggregates must recompute (migration 014).
  */
-export const GOLD_FACT_MODELS = ['fact_sales', 'dim_date', 'aggregate_keys'] as const;
-/** The facts step's scripts after the fact table itself (loadFacts, src/pipeline/fact-load.ts). */
-export const GOLD_FACT_SCRIPTS_AFTER_FACTS = GOLD_FACT_MODELS.filter((m) => m !== 'fact_sales');
+export const GOLD_FACT_MODELS = ['dim_date', 'fact_sales', 'aggregate_keys'] as const;
+/** The models loadFacts writes (src/pipeline/fact-load.ts: the run's span first, which the date dimension reads). */
+export const GOLD_FACT_MODELS_OF_LOAD_FACTS: readonly string[] = ['dim_date', 'fact_sales'];
+/** The facts step's scripts after loadFacts. */
+export const GOLD_FACT_SCRIPTS_AFTER_FACTS = GOLD_FACT_MODELS.filter((m) => !GOLD_FACT_MODELS_OF_LOAD_FACTS.includes(m));
 /** meta.steps name of that transaction. */
 export const GOLD_FACTS_STEP = 'facts';
 /**

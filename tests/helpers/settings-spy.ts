@@ -1,20 +1,20 @@
 import type pg from 'pg';
 
 /**
- * Watches `client` for statements whose text matches `sent`: just before each is sent, reads the
- * named settings on the same connection (so, as that statement will run with them). `stop()`
- * puts the client's own query method back.
+ * Watches `client` for statements whose text matches `sent`: just before each is sent, runs
+ * `probe` on the same connection (so it sees what that statement will see). `stop()` puts the
+ * client's own query method back.
  */
-export function settingsWhenSent(client: pg.ClientBase, sent: RegExp, names: string[]): { seen: Record<string, string>[]; stop: () => void } {
-  const seen: Record<string, string>[] = [];
+export function whenSent<T>(client: pg.ClientBase, sent: RegExp, probe: (c: pg.ClientBase) => Promise<T>): { seen: T[]; stop: () => void } {
+  const seen: T[] = [];
   const own = client.query;
   const hadOwn = Object.prototype.hasOwnProperty.call(client, 'query');
   const query = own.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
   (client as { query: unknown }).query = async (...args: unknown[]) => {
-    // (currentSettings below calls client.query, which is this function: its text never matches `sent`.)
+    // (probe calls client.query, which is this function: its statements must not match `sent`.)
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
     if (text !== undefined && sent.test(text)) {
-      seen.push(await currentSettings(client, names));
+      seen.push(await probe(client));
     }
     return query(...args);
   };
@@ -23,6 +23,11 @@ export function settingsWhenSent(client: pg.ClientBase, sent: RegExp, names: str
     else delete (client as { query?: unknown }).query; // the prototype's again
   };
   return { seen, stop };
+}
+
+/** whenSent reading the named settings: those the statement will run with. */
+export function settingsWhenSent(client: pg.ClientBase, sent: RegExp, names: string[]): { seen: Record<string, string>[]; stop: () => void } {
+  return whenSent(client, sent, (c) => currentSettings(c, names));
 }
 
 /** The named settings' current values on `client`. */

@@ -12,7 +12,7 @@ import { checkModel, hashJoinsForLargeScope } from '../../src/quality/runner';
 import { ExpectationError } from '../../src/errors/expectation-error';
 import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
 import { partitionsOf } from '../helpers/partitions';
-import { currentSettings, settingsWhenSent } from '../helpers/settings-spy';
+import { currentSettings, settingsWhenSent, whenSent } from '../helpers/settings-spy';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the facts step fills gold.fact_sales (src/pipeline/fact-load.ts): an empty table's
@@ -78,7 +78,7 @@ describe('loading the facts of a first load', () => {
     expect(await factsDigest(t.rt.pool as unknown as pg.ClientBase)).toEqual(expected);
   });
 
-  it('keys each fact by its order date as YYYYMMDD, for any year and in any session time zone (migration 026)', async () => {
+  it('keys each fact by its order date as YYYYMMDD, for any year and in any session time zone, by the date dimension where it holds the day (migrations 026, 035)', async () => {
     const keys = await inRolledBackTransaction(t.rt.pool, async (c) => {
       const file = (await c.query<{ f: string }>('select min(_file_id) as f from silver.sales')).rows[0]!.f;
       // Lines of a run of their own, at the edges of the 8-digit dates silver accepts.
@@ -94,12 +94,16 @@ describe('loading the facts of a first load', () => {
         await setRunContext(c, { runId: -26, asOf: AS_OF });
         out[zone] = (await c.query(`select order_date_key from meta.run_fact_image order by order_number`)).rows.map((r) => r.order_date_key);
       }
+      // A day the date dimension holds takes its key from there (migration 035): a key changed there shows.
+      const moved = await c.query(`update gold.dim_date set date_key = 99999998 where full_date = '2024-12-31'`);
+      const fromDimension = moved.rowCount === 1 && (await c.query(`select order_date_key from meta.run_fact_image where order_date = '2024-12-31'`)).rows[0]?.order_date_key;
       const mismatched = (await c.query<{ n: number }>(
         `select count(*)::int as n from gold.fact_sales where order_date_key is distinct from to_char(order_date, 'YYYYMMDD')::int`,
       )).rows[0]!.n;
-      return { out, mismatched };
+      return { out, mismatched, fromDimension };
     });
     const want = [10000101, 19991231, 20000229, 20241231, 99991231, null];
+    expect(keys.fromDimension).toBe(99999998);
     expect(keys.out).toEqual({ UTC: want, 'Pacific/Kiritimati': want, 'America/Adak': want });
     expect(keys.mismatched).toBe(0);
   });
@@ -129,21 +133,27 @@ describe('loading the facts of a first load', () => {
     expect(conservation).toMatchObject({ rowsChecked: expected.n, rowsFailed: 1, outcome: 'failed', sampleKeys: [seen.lost] });
   });
 
-  it("a whole load's CREATE TABLE AS runs with a leader that only writes; the step gets gold's settings back", async () => {
+  it("a whole load's CREATE TABLE AS runs with a leader that only writes, after the date dimension; the step gets gold's settings back", async () => {
     const names = ['parallel_leader_participation', 'max_parallel_workers_per_gather', 'parallel_tuple_cost'];
     const seen = await inRolledBackTransaction(t.rt.pool, async (c) => {
       await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
       await setRunContext(c, { runId, asOf: AS_OF });
-      await c.query('truncate gold.fact_sales');
+      await c.query('truncate gold.fact_sales, gold.dim_date');
       const before = await currentSettings(c, names);
       const spy = settingsWhenSent(c, /create table gold\.fact_sales_load/, names);
+      // The date dimension is filled before the facts take their keys from it (migration 035).
+      const undated = whenSent(c, /create table gold\.fact_sales_load/, async (x) =>
+        Number((await x.query(`select count(*) from silver.sales s where s._run_id = meta.ctx_run_id() and s.order_date is not null
+                                   and not exists (select 1 from gold.dim_date d where d.full_date = s.order_date)`)).rows[0].count));
       try {
         expect((await loadFacts(c)).path).toBe('swap');
       } finally {
+        undated.stop();
         spy.stop();
       }
-      return { before, during: spy.seen, after: await currentSettings(c, names) };
+      return { before, during: spy.seen, undated: undated.seen, after: await currentSettings(c, names) };
     });
+    expect(seen.undated).toEqual([0]);
     expect(seen.during).toEqual([{ ...seen.before, parallel_leader_participation: 'off' }]);
     // Gold's own price of handing rows over (applyStepSettings), not the server's default.
     expect(seen.after).toEqual(seen.before);
