@@ -20,6 +20,60 @@ export function schedulerIdFor(inputDir: string): string {
   return `scan-${createHash('sha256').update(inputDir).digest('hex').slice(0, 16)}`;
 }
 
+/** Attempts at upserting the schedule while the next occurrence's tick job already exists. */
+const COLLISION_ATTEMPTS = 4;
+
+/**
+ * Upserts the job scheduler for `opts.cron`. An error that names a job id that exists already is
+ * BullMQ finding the tick job of the next occurrence in Redis (SchedulerJobIdCollision): another
+ * process of this scheduler made it, or the one that stopped just now did, and it is no longer
+ * waiting (it ran, or runs) — seen when a scheduler restarts within the second of a one-second
+ * cron. That is not a bad cron expression: tried again a moment later (the next occurrence moves
+ * on), and if it persists, the schedule already in Redis is kept when it has this cron. Any other
+ * error is the cron expression's.
+ */
+export async function upsertSchedule(
+  rt: Runtime,
+  queue: Queue,
+  schedulerId: string,
+  opts: { inputDir: string; cron: string },
+  retryDelayMs = 400,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await queue.upsertJobScheduler(
+        schedulerId,
+        { pattern: opts.cron },
+        {
+          name: 'scan',
+          data: { inputDir: opts.inputDir },
+          opts: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+        },
+      );
+      return;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!/job ID already exists/.test(message)) {
+        throw new ConfigError(`cannot schedule "${opts.cron}": ${message}. Use a cron expression such as "*/5 * * * *" (5 fields, or 6 with seconds first).`);
+      }
+      if (attempt < COLLISION_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
+        continue;
+      }
+      const existing = await queue.getJobScheduler(schedulerId);
+      if (existing?.pattern === opts.cron) {
+        rt.logger.warn({ schedulerId, cron: opts.cron, next: existing.next }, 'schedule kept as it is in Redis: its next tick job exists already');
+        return;
+      }
+      throw new Error(
+        `cannot schedule "${opts.cron}": the tick job of its next occurrence exists already in Redis and the schedule there is ` +
+          `${existing ? `"${existing.pattern ?? existing.every}"` : 'missing'}; ${message}. Start the scheduler again in a moment.`,
+        { cause: err },
+      );
+    }
+  }
+}
+
 /**
  * `metalayer scheduler`: upserts a BullMQ job scheduler that adds one tick job per cron
  * occurrence (deploy-safe: the same id from every process, so no duplicates), and serves the
@@ -31,19 +85,11 @@ export async function startScheduler(rt: Runtime, opts: { inputDir: string; cron
   const queue = new Queue(SCHEDULE_QUEUE, { connection, prefix: rt.config.queuePrefix });
   const schedulerId = schedulerIdFor(opts.inputDir);
   try {
-    await queue.upsertJobScheduler(
-      schedulerId,
-      { pattern: opts.cron },
-      {
-        name: 'scan',
-        data: { inputDir: opts.inputDir },
-        opts: { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
-      },
-    );
+    await upsertSchedule(rt, queue, schedulerId, opts);
   } catch (err) {
     await queue.close();
     connection.disconnect();
-    throw new ConfigError(`cannot schedule "${opts.cron}": ${(err as Error).message}. Use a cron expression such as "*/5 * * * *" (5 fields, or 6 with seconds first).`);
+    throw err;
   }
   const workerConnection = createRedis(rt.config.redisUrl);
   const worker = new Worker(

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/generate/generator';
 import { createRedis } from '../../src/queue/connection';
 import { SCHEDULE_QUEUE } from '../../src/queue/names';
+import { upsertSchedule } from '../../src/scheduler/scheduler';
+import { ConfigError } from '../../src/errors/config-error';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { eventually, startCli, type LongRunning } from '../helpers/processes';
 
@@ -91,6 +93,30 @@ describe('metalayer scheduler', () => {
     const files = (await t.rt.pool.query('select count(*)::int as n, count(distinct sha256)::int as d from meta.files')).rows[0];
     expect(files).toEqual({ n: 12, d: 12 });
     expect(all).toHaveLength(2);
+  });
+
+  it("keeps the schedule when its next tick job exists already in Redis, instead of calling the cron bad", async () => {
+    // The collision a restart within the second of a one-second cron can meet, made on purpose:
+    // the next occurrence's tick job taken out of the delayed set, its job kept (as when another
+    // process runs it). On a queue of its own, a yearly cron: the slot cannot move meanwhile.
+    const q = new Queue('collision-check', { connection: redis, prefix: t.config.queuePrefix });
+    try {
+      const id = 'scan-collision';
+      const cron = '0 0 1 1 *';
+      await upsertSchedule(t.rt, q, id, { inputDir: landing, cron }, 5);
+      const first = await q.getJobScheduler(id);
+      expect(first?.pattern).toBe(cron);
+      expect(await redis.zrem(q.keys.delayed!, `repeat:${id}:${first!.next}`)).toBe(1);
+      await expect(q.upsertJobScheduler(id, { pattern: cron }, { name: 'scan', data: {} })).rejects.toThrow(/job ID already exists/);
+      await upsertSchedule(t.rt, q, id, { inputDir: landing, cron }, 5);
+      expect(await q.getJobSchedulersCount()).toBe(1);
+      expect((await q.getJobScheduler(id))?.pattern).toBe(cron);
+      // A bad expression is still the cron's fault.
+      await expect(upsertSchedule(t.rt, q, 'scan-bad', { inputDir: landing, cron: 'every tuesday' }, 5)).rejects.toThrow(ConfigError);
+    } finally {
+      await q.obliterate({ force: true });
+      await q.close();
+    }
   });
 
   it('refuses a bad cron expression with a clear message', async () => {
