@@ -79,16 +79,19 @@ describe('a transient failure', () => {
     await blocker.connect();
     await blocker.query('begin');
     await blocker.query('lock table silver.customers in access exclusive mode');
+    // Watched from a connection of its own, outside the blocker's transaction: inside one,
+    // pg_stat_activity lists only the backends of its first read (a snapshot kept to the
+    // transaction's end), and a worker connecting after it was never seen (the test then waited
+    // its 60 s and failed, now and then).
+    const monitor = new pg.Client({ connectionString: t.databaseUrl });
+    await monitor.connect();
     const killer = (async () => {
       for (let i = 0; i < 1200; i++) {
-        const { rows } = await blocker.query(
+        const { rows } = await monitor.query(
           `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
         );
         if (rows.length > 0) {
-          await new pg.Client({ connectionString: t.databaseUrl }).connect().then(async (c) => {
-            await c.query('select pg_terminate_backend($1)', [rows[0].pid]);
-            await c.end();
-          });
+          await monitor.query('select pg_terminate_backend($1)', [rows[0].pid]);
           await blocker.query('rollback');
           return true;
         }
@@ -98,7 +101,9 @@ describe('a transient failure', () => {
       return false;
     })();
     const run = await runPipeline(t.rt, { inputDir: dir, asOf: '2024-07-02', workers: 2 });
-    expect(await killer).toBe(true);
+    const killed = await killer;
+    await monitor.end();
+    expect(killed).toBe(true);
     await blocker.end();
     expect(run.status, run.message ?? '').toBe('succeeded');
     const step = (await t.rt.pool.query(`select status, attempts from meta.steps where run_id = $1 and step = 'customers'`, [run.runId])).rows[0];
