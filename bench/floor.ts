@@ -14,7 +14,7 @@ import pg from 'pg';
 import { DEFAULTS } from '../src/config/defaults';
 import { setRunContext } from '../src/db/run-context';
 import { applyStepSettings } from '../src/pipeline/steps';
-import { applyWholeLoadSettings } from '../src/pipeline/whole-load-settings';
+import { applyWholeAggregateSettings, applyWholeLoadSettings } from '../src/pipeline/whole-load-settings';
 import { machineCpuSeconds } from './processes';
 import { quiesce, sqlStatements } from './setup';
 
@@ -40,6 +40,11 @@ export function isWholeLoad(sql: string): boolean {
   return /^create table bench_floor\.(sales|fact_sales) as/m.test(sql);
 }
 
+/** The floor's four aggregates, which MetaLayer's first load runs without parallel workers (applyWholeAggregateSettings). */
+export function isWholeAggregate(sql: string): boolean {
+  return /^create table bench_floor\.(agg_daily_sales|agg_monthly_sales|customer_sales|product_sales) as/m.test(sql);
+}
+
 /** The floor's statements, in order. */
 export function floorStatements(): string[] {
   return sqlStatements('bench/floor_first_load.sql');
@@ -60,8 +65,9 @@ export async function measureFloor(url: string, asOf: string, opts: { keep?: boo
     for (const sql of floorStatements()) {
       await client.query('begin');
       await applyStepSettings(client, DEFAULTS.stepWorkMem, 'gold');
-      // The order lines and the facts written whole, with the settings MetaLayer's whole loads use.
+      // The order lines, the facts and the aggregates with the settings of MetaLayer's first load.
       if (isWholeLoad(sql)) await applyWholeLoadSettings(client);
+      if (isWholeAggregate(sql)) await applyWholeAggregateSettings(client);
       await setRunContext(client, { runId: 0, asOf });
       const busy = machineCpuSeconds().busy;
       const started = performance.now();

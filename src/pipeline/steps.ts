@@ -11,6 +11,7 @@ import { checkModel, type CheckOptions } from '../quality/runner';
 import { storeQuality } from '../quality/store';
 import { loadFacts, runSilverLines } from './fact-load';
 import { loadSales } from './sales-load';
+import { applyWholeAggregateSettings } from './whole-load-settings';
 import { runScript } from './run-script';
 import { STEP_LOCK_NAMESPACE, underGoldLock } from './step-locks';
 
@@ -264,9 +265,12 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
       }, lead);
       if (path) facts = { ...facts, path };
     }
+    // A fact table built whole now: every aggregate is rebuilt over every fact.
+    const wholeAggregates = facts.path === 'swap';
     await inLanes(pool, lead, GOLD_AGGREGATES, (client, model) =>
       tracked(pool, workMem, runId, 'gold', model, async (c) => {
         await setRunContext(c, { runId, asOf });
+        if (wholeAggregates) await applyWholeAggregateSettings(c);
         await runScript(c, `gold/${model}.sql`, `gold model ${model}`);
         await checkGold(c, runId, specs, [model]);
         return 0;

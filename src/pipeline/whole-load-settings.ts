@@ -38,3 +38,17 @@ async function setLocal(client: pg.ClientBase, settings: [string, string][]): Pr
     settings.map(([, v]) => v),
   ]);
 }
+
+/**
+ * Planner settings for the four aggregates of a whole load (the facts step built the fact table
+ * whole: a first load, a backfill), each rebuilt over every fact, side by side in transactions of
+ * their own (src/pipeline/steps.ts): no parallel workers. Four whole-table aggregations already
+ * fill the cores; each one's workers only add the cost of handing its rows to its leader in
+ * order (Gather Merge). The four first-load aggregations side by side on a copy of the seed
+ * warehouse, four pairs in turn: 14.3 s and 27.9 core-s without workers against 15.9 s and 31.2
+ * with two each (bench/HISTORY.md, 2026-12-06). A small day's aggregates keep their plans: they
+ * read few facts, and the customer totals ask for workers themselves. Transaction-local.
+ */
+export async function applyWholeAggregateSettings(client: pg.ClientBase): Promise<void> {
+  await setLocal(client, [['max_parallel_workers_per_gather', '0']]);
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { prepareBaseline } from '../../bench/baseline';
-import { floorStatements, isWholeLoad, measureFloor, type Floor } from '../../bench/floor';
+import { floorStatements, isWholeAggregate, isWholeLoad, measureFloor, type Floor } from '../../bench/floor';
 import { generate, type Manifest } from '../../src/generate/generator';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
@@ -36,10 +36,16 @@ describe('the benchmark floor: the spec\'s silver and gold work as bare statemen
     expect(floor.statements.every((s) => Number.isFinite(s.coreSeconds) && s.seconds > 0)).toBe(true);
   });
 
-  it("writes its order lines and its facts with MetaLayer's whole-load settings, and nothing else", () => {
+  it("writes its order lines, facts and aggregates with the settings of MetaLayer's first load, and nothing else", () => {
     expect(floorStatements().filter(isWholeLoad).map((s) => s.split('\n', 1)[0])).toEqual([
       'create table bench_floor.sales as',
       'create table bench_floor.fact_sales as',
+    ]);
+    expect(floorStatements().filter(isWholeAggregate).map((s) => s.split('\n', 1)[0])).toEqual([
+      'create table bench_floor.agg_daily_sales as',
+      'create table bench_floor.agg_monthly_sales as',
+      'create table bench_floor.customer_sales as',
+      'create table bench_floor.product_sales as',
     ]);
   });
 

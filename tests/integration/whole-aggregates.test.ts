@@ -1,0 +1,97 @@
+import path from 'node:path';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/config/defaults';
+import { generate } from '../../src/generate/generator';
+import { runPipeline } from '../../src/pipeline/run-pipeline';
+import { runGoldStep } from '../../src/pipeline/steps';
+import { whenSent } from '../helpers/settings-spy';
+import { createTestEnv, type TestEnv } from '../helpers/test-env';
+
+// The aggregates of a fact table built whole run side by side without parallel workers
+// (src/pipeline/whole-load-settings.ts, applyWholeAggregateSettings); otherwise with the
+// server's. Watched on every connection the gold step takes from the pool: the setting each
+// aggregate's script is sent with.
+let t: TestEnv;
+let runId: number;
+const AS_OF = '2025-06-30';
+const AGGREGATE_SCRIPT = /insert into gold\.(agg_daily_sales|agg_monthly_sales|customer_sales|product_sales) /;
+
+/** Runs the run's gold step again, recording max_parallel_workers_per_gather per aggregate script sent. */
+async function goldStepWatched(): Promise<{ aggregate: string; workers: string }[]> {
+  const pool = t.rt.pool;
+  const stops: (() => void)[] = [];
+  const seen: { aggregate: string; workers: string }[] = [];
+  const connect = pool.connect.bind(pool) as (cb?: unknown) => Promise<pg.PoolClient> | undefined;
+  // pool.query() takes its clients with a callback: those pass unwatched (bookkeeping, not scripts).
+  (pool as { connect: unknown }).connect = (cb?: unknown) => (typeof cb === 'function' ? connect(cb) : watched(connect()!));
+  const watched = async (pending: Promise<pg.PoolClient>): Promise<pg.PoolClient> => {
+    const client = await pending;
+    const spy = whenSent(client, AGGREGATE_SCRIPT, async (c) => {
+      const { rows } = await c.query(`select current_setting('max_parallel_workers_per_gather') as w`);
+      return rows[0].w as string;
+    });
+    stops.push(spy.stop);
+    // The script's text names its model: record which one each reading belongs to.
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    (client as { query: unknown }).query = async (...args: unknown[]) => {
+      const text = typeof args[0] === 'string' ? args[0] : undefined;
+      const before = spy.seen.length;
+      const result = await query(...args);
+      const m = text?.match(AGGREGATE_SCRIPT);
+      if (m && spy.seen.length > before) seen.push({ aggregate: m[1]!, workers: spy.seen.at(-1)! });
+      return result;
+    };
+    stops.push(() => delete (client as { query?: unknown }).query);
+    return client;
+  };
+  try {
+    await runGoldStep(pool, DEFAULTS.stepWorkMem, runId);
+  } finally {
+    delete (pool as { connect?: unknown }).connect;
+    for (const stop of stops.reverse()) stop();
+  }
+  return seen.sort((a, b) => a.aggregate.localeCompare(b.aggregate));
+}
+
+const aggregatesDigest = async (): Promise<string> =>
+  (
+    await t.rt.pool.query(
+      `select md5(concat_ws('|', (select string_agg(a::text, ',' order by date_key) from gold.agg_daily_sales a),
+                                 (select string_agg(a::text, ',' order by year_month) from gold.agg_monthly_sales a),
+                                 (select string_agg(a::text, ',' order by customer_id) from gold.customer_sales a),
+                                 (select string_agg(a::text, ',' order by product_number) from gold.product_sales a))) as d`,
+    )
+  ).rows[0].d;
+
+beforeAll(async () => {
+  t = await createTestEnv('whole_aggregates');
+  const input = path.join(t.tmp, 'in');
+  generate({ out: input, customers: 400, seed: 11, asOf: AS_OF });
+  const summary = await runPipeline(t.rt, { inputDir: input, asOf: AS_OF, workers: 1 });
+  expect(summary.status, summary.message ?? '').toBe('succeeded');
+  runId = summary.runId;
+}, 120_000);
+afterAll(async () => t?.cleanup());
+
+describe('the aggregates of a fact table built whole', () => {
+  it('run without parallel workers, and give the same totals', async () => {
+    const before = await aggregatesDigest();
+    // The facts built again whole: the fact table emptied, the facts step's record gone.
+    await t.rt.pool.query('truncate gold.fact_sales, gold.agg_daily_sales, gold.agg_monthly_sales, gold.customer_sales, gold.product_sales');
+    await t.rt.pool.query(`delete from meta.steps where run_id = $1 and layer = 'gold' and step = 'facts'`, [runId]);
+    const seen = await goldStepWatched();
+    expect(seen.map((s) => s.aggregate)).toEqual(['agg_daily_sales', 'agg_monthly_sales', 'customer_sales', 'product_sales']);
+    expect(seen.every((s) => s.workers === '0')).toBe(true);
+    expect(await aggregatesDigest()).toBe(before);
+  });
+
+  it('keep the server\'s parallel workers when the facts were not built whole', async () => {
+    const server = (await t.rt.pool.query(`select current_setting('max_parallel_workers_per_gather') as w`)).rows[0].w;
+    expect(server).not.toBe('0');
+    // The same run's gold again: its facts are built already, the aggregates only rerun.
+    const seen = await goldStepWatched();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((s) => s.workers === server)).toBe(true);
+  });
+});
