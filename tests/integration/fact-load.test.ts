@@ -1,11 +1,8 @@
-import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults';
 import { setRunContext } from '../../src/db/run-context';
-import { generate } from '../../src/generate/generator';
 import { loadFacts } from '../../src/pipeline/fact-load';
-import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { applyStepSettings } from '../../src/pipeline/steps';
 import { loadExpectations } from '../../src/quality/expectations';
 import { checkModel, hashJoinsForLargeScope } from '../../src/quality/runner';
@@ -13,6 +10,7 @@ import { ExpectationError } from '../../src/errors/expectation-error';
 import { expectPoolUsable, inRolledBackTransaction } from '../helpers/pooled';
 import { partitionsOf } from '../helpers/partitions';
 import { currentSettings, settingsWhenSent, whenSent } from '../helpers/settings-spy';
+import { firstLoad } from '../helpers/first-load';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the facts step fills gold.fact_sales (src/pipeline/fact-load.ts): an empty table's
@@ -43,11 +41,7 @@ async function reload(opts: { whole?: boolean }, before?: (c: pg.ClientBase) => 
 
 beforeAll(async () => {
   t = await createTestEnv('fact_load');
-  const input = path.join(t.tmp, 'in');
-  generate({ out: input, customers: 1500, seed: 5, asOf: AS_OF });
-  const summary = await runPipeline(t.rt, { inputDir: input, asOf: AS_OF, workers: 1 });
-  expect(summary.status, summary.message ?? '').toBe('succeeded');
-  runId = summary.runId;
+  runId = await firstLoad(t, { customers: 1500, seed: 5, asOf: AS_OF });
   expected = await factsDigest(t.rt.pool as unknown as pg.ClientBase);
 });
 afterAll(async () => t?.cleanup());

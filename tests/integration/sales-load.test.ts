@@ -5,14 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults';
 import { sourceByName } from '../../src/contracts/retail';
 import { setRunContext } from '../../src/db/run-context';
-import { generate } from '../../src/generate/generator';
 import { loadSales } from '../../src/pipeline/sales-load';
-import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { applyStepSettings, runSilverStep, setRunFiles } from '../../src/pipeline/steps';
 import { checkContractTypes } from '../../src/quality/contract-types';
 import { inRolledBackTransaction } from '../helpers/pooled';
 import { partitionsOf } from '../helpers/partitions';
 import { currentSettings, settingsWhenSent } from '../helpers/settings-spy';
+import { firstLoad } from '../helpers/first-load';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The two ways the order lines' silver step fills silver.sales (src/pipeline/sales-load.ts): an
@@ -97,12 +96,9 @@ async function reload(opts: { whole?: boolean; readWorkers?: number }, before?: 
 
 beforeAll(async () => {
   t = await createTestEnv('sales_load');
-  const input = path.join(t.tmp, 'in');
-  generate({ out: input, customers: 1500, seed: 5, asOf: AS_OF });
-  appendFileSync(path.join(input, 'source_crm', 'sales_details.csv'), `${EXTRA_LINES.join('\n')}\n`);
-  const summary = await runPipeline(t.rt, { inputDir: input, asOf: AS_OF, workers: 1 });
-  expect(summary.status, summary.message ?? '').toBe('succeeded');
-  runId = summary.runId;
+  runId = await firstLoad(t, { customers: 1500, seed: 5, asOf: AS_OF }, (input) =>
+    appendFileSync(path.join(input, 'source_crm', 'sales_details.csv'), `${EXTRA_LINES.join('\n')}\n`),
+  );
   expected = await snapshot(t.rt.pool as unknown as pg.ClientBase, await storedTypeCounts());
 });
 afterAll(async () => t?.cleanup());

@@ -1,11 +1,9 @@
-import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults';
-import { generate } from '../../src/generate/generator';
-import { runPipeline } from '../../src/pipeline/run-pipeline';
 import { runGoldStep } from '../../src/pipeline/steps';
 import { whenSent } from '../helpers/settings-spy';
+import { firstLoad } from '../helpers/first-load';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The aggregates of a fact table built whole run side by side without parallel workers
@@ -66,11 +64,7 @@ const aggregatesDigest = async (): Promise<string> =>
 
 beforeAll(async () => {
   t = await createTestEnv('whole_aggregates');
-  const input = path.join(t.tmp, 'in');
-  generate({ out: input, customers: 400, seed: 11, asOf: AS_OF });
-  const summary = await runPipeline(t.rt, { inputDir: input, asOf: AS_OF, workers: 1 });
-  expect(summary.status, summary.message ?? '').toBe('succeeded');
-  runId = summary.runId;
+  runId = await firstLoad(t, { customers: 400, seed: 11, asOf: AS_OF });
 }, 120_000);
 afterAll(async () => t?.cleanup());
 
