@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { setLocalSettings, setLocalSettingsUntilRestored } from '../db/settings';
 
 /**
  * Planner settings for a whole load: an empty table built by one CREATE TABLE AS (the order lines,
@@ -19,24 +20,9 @@ import type pg from 'pg';
  * the step keeps the settings it had (gold's parallel_tuple_cost among them).
  */
 export async function applyWholeLoadSettings(client: pg.ClientBase, opts: { readWorkers?: number } = {}): Promise<() => Promise<void>> {
-  const settings: [string, string][] = [['parallel_leader_participation', 'off']];
-  if (opts.readWorkers !== undefined) {
-    settings.push(['max_parallel_workers_per_gather', String(opts.readWorkers)], ['parallel_tuple_cost', '0.01']);
-  }
-  const names = settings.map(([n]) => n);
-  const { rows } = await client.query<{ name: string; value: string }>(
-    'select name, current_setting(name) as value from unnest($1::text[]) as s(name)',
-    [names],
-  );
-  await setLocal(client, settings);
-  return () => setLocal(client, rows.map((r) => [r.name, r.value]));
-}
-
-async function setLocal(client: pg.ClientBase, settings: [string, string][]): Promise<void> {
-  await client.query('select set_config(name, value, true) from unnest($1::text[], $2::text[]) as s(name, value)', [
-    settings.map(([n]) => n),
-    settings.map(([, v]) => v),
-  ]);
+  const settings: Record<string, string> = { parallel_leader_participation: 'off' };
+  if (opts.readWorkers !== undefined) Object.assign(settings, { max_parallel_workers_per_gather: String(opts.readWorkers), parallel_tuple_cost: '0.01' });
+  return setLocalSettingsUntilRestored(client, settings);
 }
 
 /**
@@ -50,5 +36,5 @@ async function setLocal(client: pg.ClientBase, settings: [string, string][]): Pr
  * read few facts, and the customer totals ask for workers themselves. Transaction-local.
  */
 export async function applyWholeAggregateSettings(client: pg.ClientBase): Promise<void> {
-  await setLocal(client, [['max_parallel_workers_per_gather', '0']]);
+  await setLocalSettings(client, { max_parallel_workers_per_gather: '0' });
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { RETAIL_SOURCES } from '../contracts/retail';
 import { qualified, quoteIdent } from '../db/ident';
+import { currentSettings, setLocalSettings } from '../db/settings';
 import { ExpectationError } from '../errors/expectation-error';
 import { compileScan, passPredicate, Params } from './compile';
 import { ruleName, type Expectation, type LayerExpectations } from './expectations';
@@ -220,11 +221,8 @@ export async function hashJoinsForLargeScope(
   const targets = rules.flatMap((e) => (e.rule === 'relationships' ? [qualified(layer, e.to_table)] : []));
   const keep = async (): Promise<void> => {};
   if (targets.length === 0 || scope === 'true') return keep;
-  const { rows } = await client.query<{ nestloop: string; random_page_cost: string }>(
-    `select current_setting('enable_nestloop') as nestloop, current_setting('random_page_cost') as random_page_cost`,
-  );
-  const before = rows[0]!;
-  if (before.nestloop !== 'on') return keep;
+  const before = await currentSettings(client, ['enable_nestloop', 'random_page_cost']);
+  if (before.enable_nestloop !== 'on') return keep;
   // meta.use_key_lookups' own rule against the smallest target: it turns lookups off for a large
   // scope (and leaves them on for a small one); the step's values come back after the scan.
   await client.query(
@@ -232,12 +230,7 @@ export async function hashJoinsForLargeScope(
                                  (select c.oid::regclass from pg_class c where c.oid = any($1::regclass[]) order by greatest(c.reltuples, 0) limit 1))`,
     [targets],
   );
-  return async () => {
-    await client.query(`select set_config('enable_nestloop', $1, true), set_config('random_page_cost', $2, true)`, [
-      before.nestloop,
-      before.random_page_cost,
-    ]);
-  };
+  return () => setLocalSettings(client, before);
 }
 
 /** The table's columns of an integer type (int2, int4, int8). */

@@ -1,11 +1,14 @@
 import type pg from 'pg';
+import { currentSettings } from '../../src/db/settings';
+
+export { currentSettings };
 
 /**
  * Watches `client` for statements whose text matches `sent`: just before each is sent, runs
- * `probe` on the same connection (so it sees what that statement will see). `stop()` puts the
- * client's own query method back.
+ * `probe` on the same connection (so it sees what that statement will see), given the text's match.
+ * `stop()` puts the client's own query method back.
  */
-export function whenSent<T>(client: pg.ClientBase, sent: RegExp, probe: (c: pg.ClientBase) => Promise<T>): { seen: T[]; stop: () => void } {
+export function whenSent<T>(client: pg.ClientBase, sent: RegExp, probe: (c: pg.ClientBase, match: RegExpMatchArray) => Promise<T>): { seen: T[]; stop: () => void } {
   const seen: T[] = [];
   const own = client.query;
   const hadOwn = Object.prototype.hasOwnProperty.call(client, 'query');
@@ -13,9 +16,8 @@ export function whenSent<T>(client: pg.ClientBase, sent: RegExp, probe: (c: pg.C
   (client as { query: unknown }).query = async (...args: unknown[]) => {
     // (probe calls client.query, which is this function: its statements must not match `sent`.)
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
-    if (text !== undefined && sent.test(text)) {
-      seen.push(await probe(client));
-    }
+    const match = text?.match(sent);
+    if (match) seen.push(await probe(client, match));
     return query(...args);
   };
   const stop = (): void => {
@@ -28,10 +30,4 @@ export function whenSent<T>(client: pg.ClientBase, sent: RegExp, probe: (c: pg.C
 /** whenSent reading the named settings: those the statement will run with. */
 export function settingsWhenSent(client: pg.ClientBase, sent: RegExp, names: string[]): { seen: Record<string, string>[]; stop: () => void } {
   return whenSent(client, sent, (c) => currentSettings(c, names));
-}
-
-/** The named settings' current values on `client`. */
-export async function currentSettings(client: pg.ClientBase, names: string[]): Promise<Record<string, string>> {
-  const { rows } = await client.query<{ name: string; value: string }>('select name, current_setting(name) as value from unnest($1::text[]) as s(name)', [names]);
-  return Object.fromEntries(rows.map((r) => [r.name, r.value]));
 }
