@@ -19,28 +19,22 @@ const AGGREGATE_SCRIPT = /insert into gold\.(agg_daily_sales|agg_monthly_sales|c
 async function goldStepWatched(): Promise<{ aggregate: string; workers: string }[]> {
   const pool = t.rt.pool;
   const stops: (() => void)[] = [];
-  const seen: { aggregate: string; workers: string }[] = [];
+  const seen: { aggregate: string; workers: string }[][] = [];
   const connect = pool.connect.bind(pool) as (cb?: unknown) => Promise<pg.PoolClient> | undefined;
   // pool.query() takes its clients with a callback: those pass unwatched (bookkeeping, not scripts).
   (pool as { connect: unknown }).connect = (cb?: unknown) => (typeof cb === 'function' ? connect(cb) : watched(connect()!));
+  const watching = new WeakSet<pg.PoolClient>(); // a client the pool lends again is watched once
   const watched = async (pending: Promise<pg.PoolClient>): Promise<pg.PoolClient> => {
     const client = await pending;
-    const spy = whenSent(client, AGGREGATE_SCRIPT, async (c) => {
+    if (watching.has(client)) return client;
+    watching.add(client);
+    // Each aggregate's script, as it is sent: its model (from the text) and the setting it runs with.
+    const spy = whenSent(client, AGGREGATE_SCRIPT, async (c, match) => {
       const { rows } = await c.query(`select current_setting('max_parallel_workers_per_gather') as w`);
-      return rows[0].w as string;
+      return { aggregate: match[1]!, workers: rows[0].w as string };
     });
     stops.push(spy.stop);
-    // The script's text names its model: record which one each reading belongs to.
-    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-    (client as { query: unknown }).query = async (...args: unknown[]) => {
-      const text = typeof args[0] === 'string' ? args[0] : undefined;
-      const before = spy.seen.length;
-      const result = await query(...args);
-      const m = text?.match(AGGREGATE_SCRIPT);
-      if (m && spy.seen.length > before) seen.push({ aggregate: m[1]!, workers: spy.seen.at(-1)! });
-      return result;
-    };
-    stops.push(() => delete (client as { query?: unknown }).query);
+    seen.push(spy.seen);
     return client;
   };
   try {
@@ -49,7 +43,7 @@ async function goldStepWatched(): Promise<{ aggregate: string; workers: string }
     delete (pool as { connect?: unknown }).connect;
     for (const stop of stops.reverse()) stop();
   }
-  return seen.sort((a, b) => a.aggregate.localeCompare(b.aggregate));
+  return seen.flat().sort((a, b) => a.aggregate.localeCompare(b.aggregate));
 }
 
 const aggregatesDigest = async (): Promise<string> =>
