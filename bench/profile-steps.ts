@@ -124,20 +124,30 @@ if (layer === 'silver') {
       await setRunContext(c, { runId, asOf });
       console.log('            (dimensions committed)');
       if (process.env.PROFILE_FACTS === 'statements' || process.env.PROFILE_FACTS === 'whole-statements') {
-        // The four scripts statement by statement, as loadFacts runs them on a table with facts
-        // (statements) or on an empty one (whole-statements: the fact table built whole).
-        const facts = process.env.PROFILE_FACTS === 'statements' ? 'fact_sales' : 'fact_sales_first_load';
-        if (facts === 'fact_sales_first_load') {
+        // The scripts statement by statement, as loadFacts runs them on a table with facts
+        // (statements) or on an empty one (whole-statements: the facts staged, indexed and
+        // attached in this one transaction, the indexes one after another: the pipeline builds
+        // them side by side in transactions of their own, src/pipeline/fact-load.ts).
+        const whole = process.env.PROFILE_FACTS === 'whole-statements';
+        if (whole) {
           const n = Number((await c.query('select count(*) from gold.fact_sales')).rows[0].count);
           if (n > 0) throw new Error(`PROFILE_FACTS=whole-statements needs an empty gold.fact_sales (${n} rows): PROFILE_PRE='truncate gold.fact_sales'`);
         }
-        for (const f of ['fact_changes', 'dim_date', facts, 'fact_late_customers']) {
-          // As loadFacts: a fact table built whole with its settings (src/pipeline/whole-load-settings.ts).
-          const restore = f === 'fact_sales_first_load' ? await applyWholeLoadSettings(c) : undefined;
-          for (const [i, s] of sqlStatements(`gold/${f}.sql`).entries()) {
+        const scripts = whole
+          ? ['fact_changes', 'dim_date', 'fact_sales_stage', 'indexes', 'dim_date', 'keys', 'fact_sales_attach', 'fact_late_customers']
+          : ['fact_changes', 'dim_date', 'fact_sales', 'fact_late_customers'];
+        const builds = async () =>
+          (await c.query(`select index_name, build, make_key from meta.staged_index_builds('gold.fact_sales', 'staging.fact_sales_load', 'fact_sales_rows')`)).rows;
+        for (const f of scripts) {
+          if (f === 'indexes') for (const b of await builds()) await t(`[index] ${b.index_name}`, b.build);
+          if (f === 'keys') for (const b of await builds()) if (b.make_key) await t(`[key] ${b.index_name}`, b.make_key);
+          if (f === 'indexes' || f === 'keys') continue;
+          // As loadFacts: the facts staged with a whole load's settings (src/pipeline/whole-load-settings.ts).
+          const restore = f === 'fact_sales_stage' ? await applyWholeLoadSettings(c) : undefined;
+          for (const s of sqlStatements(`gold/${f}.sql`)) {
             const r = await t(`[${f}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
-            // As loadFacts: the first statement's row count is the facts written.
-            if (f === 'fact_sales_first_load' && i === 0) wholeLoad = { model: 'fact_sales', from: 'sales', loaded: r.rowCount ?? 0 };
+            // As loadFacts: the CREATE TABLE AS's row count is the facts written.
+            if (f === 'fact_sales_stage' && r.command === 'SELECT') wholeLoad = { model: 'fact_sales', from: 'sales', loaded: r.rowCount ?? 0 };
           }
           await restore?.();
         }

@@ -25,7 +25,10 @@ export const goldJob: JobKind<typeof GoldPayload, StepResult> = {
     // core the facts step leaves idle, instead of after it (src/pipeline/checks.ts).
     const bronze = runBronzeChecks(rt.pool, p.runId);
     bronze.catch(() => undefined); // awaited by finishRun; unheard when the gold step fails first
-    const result = await runGoldStep(rt.pool, rt.config.stepWorkMem, p.runId, rt.config.expectationsDir);
+    const result = await runGoldStep(rt.pool, rt.config.stepWorkMem, p.runId, {
+      expectationsDir: rt.config.expectationsDir,
+      factIndexLanes: rt.config.factIndexLanes,
+    });
     await finishRun(rt.pool, p.runId, { bronze });
     return result;
   },

@@ -1,7 +1,8 @@
 -- gold/fact_changes.sql
 -- Purpose: what the facts step changes, before it changes it: the keys and dates of the order
 -- lines this run changed, and the keys those lines' facts had before. First of the facts step.
--- Inputs: silver.sales (changed by this run), gold.fact_sales (as before the step).
+-- Inputs: silver.sales (changed by this run), gold.fact_sales (as before the step),
+--         staging.fact_sales_span (a first load's lines as its staged build counted them).
 -- Outputs: temp tables changed_span, changed_days, changed_products, changed_sales, replaced_sales
 --          and gold_batch, which aggregate_keys.sql turns into the aggregates' pending keys
 --          (dim_date.sql reads the span, fact_sales.sql the lines with a fact already, the step
@@ -27,14 +28,20 @@ select product_number from silver.sales where _run_id = meta.ctx_run_id() and ex
 -- The run's lines in one row: how many (the step's line count, and what a first load's facts are
 -- counted against, src/quality/runner.ts), their first and last order day (a first load's pending
 -- days) and every date they hold (lo, hi: the years dim_date must cover). From the day list when
--- there is one, else (a first load) from one scan of the lines.
+-- there is one; else (a first load) as the staged build counted them in its committed
+-- transaction (gold/fact_sales_stage.sql) or from one scan of the lines.
 create temp table changed_span on commit drop as
 select coalesce(sum(lines), 0)::bigint as lines, min(first_day) as first_day, max(last_day) as last_day,
        min(lo) as lo, max(hi) as hi
   from (select count(*) as lines, min(order_date) as first_day, max(order_date) as last_day,
                least(min(order_date), min(ship_date), min(due_date)) as lo,
                greatest(max(order_date), max(ship_date), max(due_date)) as hi
-          from silver.sales where _run_id = meta.ctx_run_id() and not exists (select 1 from gold.fact_sales)
+          from silver.sales
+         where _run_id = meta.ctx_run_id() and not exists (select 1 from gold.fact_sales)
+           and not exists (select 1 from staging.fact_sales_span where run_id = meta.ctx_run_id())
+        union all
+        select lines, first_day, last_day, lo, hi
+          from staging.fact_sales_span where run_id = meta.ctx_run_id() and not exists (select 1 from gold.fact_sales)
         union all
         select sum(lines), min(order_date), max(order_date), least(min(order_date), min(other_min)),
                greatest(max(order_date), max(other_max))

@@ -32,6 +32,14 @@ export const DEFAULTS = {
    * the step's one process (less CPU, a longer step).
    */
   salesReadWorkers: 2,
+  /**
+   * Connections that build a first load's fact indexes side by side (src/pipeline/fact-load.ts),
+   * each build without parallel workers when there are two or more. 2: at seed scale on two
+   * cores, the five builds took 10.9–11.7 s and 18.7–20.3 core-s against 14.1–14.7 s and
+   * 22.2–23.3 one after another with two parallel workers each (bench/HISTORY.md); a database
+   * server with more cores may take more. 1: one after another, with the server's parallel workers.
+   */
+  factIndexLanes: 2,
   /** BullMQ job options shared by every job MetaLayer enqueues. */
   job: {
     attempts: 5,

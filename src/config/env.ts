@@ -24,6 +24,7 @@ const EnvSchema = z.object({
   METALAYER_BACKOFF_MS: z.coerce.number().int().min(0).default(DEFAULTS.job.backoff.delay),
   METALAYER_STEP_WORK_MEM: z.string().regex(/^\d+(kB|MB|GB)$/, 'e.g. 256MB').default(DEFAULTS.stepWorkMem),
   METALAYER_SALES_READ_WORKERS: z.coerce.number().int().min(0).max(64).default(DEFAULTS.salesReadWorkers),
+  METALAYER_FACT_INDEX_LANES: z.coerce.number().int().min(1).max(16).default(DEFAULTS.factIndexLanes),
   METALAYER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULTS.workerMetricsPort),
   METALAYER_SERVER_PORT: z.coerce.number().int().min(1).max(65535).default(DEFAULTS.serverPort),
   METALAYER_ADMIN_USER: z.string().min(1).optional(),
@@ -48,6 +49,7 @@ export interface Config {
   backoffMs: number;
   stepWorkMem: string;
   salesReadWorkers: number;
+  factIndexLanes: number;
   /** Port of a worker's /metrics (0: none). */
   workerMetricsPort: number;
   serverPort: number;
@@ -96,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backoffMs: e.METALAYER_BACKOFF_MS,
     stepWorkMem: e.METALAYER_STEP_WORK_MEM,
     salesReadWorkers: e.METALAYER_SALES_READ_WORKERS,
+    factIndexLanes: e.METALAYER_FACT_INDEX_LANES,
     workerMetricsPort: e.METALAYER_METRICS_PORT,
     serverPort: e.METALAYER_SERVER_PORT,
     users,

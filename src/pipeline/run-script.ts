@@ -18,6 +18,15 @@ export async function runScriptResults(client: pg.ClientBase, file: string, labe
   }
 }
 
+/** Runs one statement given by the database (e.g. a catalog-built DDL statement); names `what` on error. */
+export async function runStatement(client: pg.ClientBase, sql: string, what: string): Promise<pg.QueryResult> {
+  try {
+    return await client.query(sql);
+  } catch (err) {
+    throw asStepError(err, what);
+  }
+}
+
 /** A permanent error named after what failed; a retryable one (connection, deadlock) as it is. */
 function asStepError(err: unknown, what: string): unknown {
   if (isRetryable(err)) return err;

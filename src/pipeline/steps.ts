@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { setRunContext } from '../db/run-context';
 import { inLanes } from '../db/lanes';
 import { inTransaction, withClient, type Pool } from '../db/pool';
+import { DEFAULTS } from '../config/defaults';
 import { ExpectationError } from '../errors/expectation-error';
 import { StepError } from '../errors/step-error';
 import { loadExpectations } from '../quality/expectations';
@@ -9,7 +10,7 @@ import { DIMENSION_INPUTS, SILVER_ENTITIES, sourceByName } from '../contracts/re
 import { checkContractTypes } from '../quality/contract-types';
 import { checkModel, type CheckOptions } from '../quality/runner';
 import { storeQuality } from '../quality/store';
-import { loadFacts, runSilverLines } from './fact-load';
+import { loadFacts, runSilverLines, stageFactsAhead, type StagedFacts } from './fact-load';
 import { loadSales } from './sales-load';
 import { applyWholeAggregateSettings } from './whole-load-settings';
 import { runScript } from './run-script';
@@ -101,7 +102,9 @@ export async function setRunFiles(client: pg.ClientBase, runId: number, source: 
  * Runs one step in a transaction with its bookkeeping in meta.steps: marked running before,
  * succeeded or failed after (outside the step's transaction, so a rolled-back step still leaves its
  * failure visible). On `client` when given (its bookkeeping too: a caller that holds several
- * connections must not wait for another), else on a pooled connection.
+ * connections must not wait for another), else on a pooled connection. `ahead`: the step's work
+ * that commits before its transaction and leaves the warehouse as it was (a first load's staged
+ * facts), timed and failed with the step.
  */
 async function tracked(
   pool: Pool,
@@ -111,8 +114,9 @@ async function tracked(
   step: string,
   body: (client: pg.PoolClient) => Promise<number>,
   client?: pg.PoolClient,
+  ahead?: (client: pg.PoolClient) => Promise<void>,
 ): Promise<StepResult> {
-  if (!client) return withClient(pool, (c) => tracked(pool, workMem, runId, layer, step, body, c));
+  if (!client) return withClient(pool, (c) => tracked(pool, workMem, runId, layer, step, body, c, ahead));
   await client.query(
     `insert into meta.steps (run_id, layer, step, status) values ($1, $2, $3, 'running')
      on conflict (run_id, layer, step) do update
@@ -121,6 +125,7 @@ async function tracked(
   );
   const started = Date.now();
   try {
+    await ahead?.(client);
     const rows = await inTransaction(client, async () => {
       await applyStepSettings(client, workMem, layer, step);
       return body(client);
@@ -237,12 +242,19 @@ export async function runGoldDimensionsStep(pool: Pool, workMem: string, runId: 
 /**
  * The gold step of a run, under one lock for all of it (no two runs' gold interleave): the
  * dimensions unless their step already ran since their silver inputs last changed, the facts in
- * one transaction (skipped when a retry finds them built since the run's silver last changed),
- * then the aggregates side by side, then the warehouse's as-of date. A failure leaves the
- * warehouse as it was before the failing transaction; what an aggregate still owes stays in
- * meta.gold_pending_* for the retry (or the next run) to finish.
+ * one transaction (skipped when a retry finds them built since the run's silver last changed;
+ * a first load's staged and indexed ahead of it, `opts.factIndexLanes` connections side by side:
+ * src/pipeline/fact-load.ts), then the aggregates side by side, then the warehouse's as-of date.
+ * A failure leaves the warehouse as it was before the failing transaction; what an aggregate
+ * still owes stays in meta.gold_pending_* for the retry (or the next run) to finish.
  */
-export async function runGoldStep(pool: Pool, workMem: string, runId: number, expectationsDir?: string): Promise<StepResult> {
+export async function runGoldStep(
+  pool: Pool,
+  workMem: string,
+  runId: number,
+  opts: { expectationsDir?: string; factIndexLanes?: number } = {},
+): Promise<StepResult> {
+  const { expectationsDir } = opts;
   const asOf = await runAsOf(pool, runId);
   const specs = loadExpectations('gold', expectationsDir);
   const aggregates: readonly string[] = GOLD_AGGREGATES;
@@ -254,15 +266,22 @@ export async function runGoldStep(pool: Pool, workMem: string, runId: number, ex
     let facts = await builtSince(lead, runId, GOLD_FACTS_STEP, SILVER_ENTITIES);
     if (!facts) {
       let path: StepResult['path'];
+      let staged: StagedFacts | undefined;
+      const setUp = async (c: pg.ClientBase): Promise<void> => {
+        await applyStepSettings(c, workMem, 'gold', GOLD_FACTS_STEP);
+        await setRunContext(c, { runId, asOf });
+      };
       facts = await tracked(pool, workMem, runId, 'gold', GOLD_FACTS_STEP, async (client) => {
         await setRunContext(client, { runId, asOf });
-        const load = await loadFacts(client);
+        const load = await loadFacts(client, { staged });
         path = load.path;
         for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
         const silverRows = await runSilverLines(client);
         await checkGold(client, runId, specs, factModels, { wholeLoad: load.wholeLoad && { ...load.wholeLoad, silverRows } });
         return silverRows;
-      }, lead);
+      }, lead, async (client) => {
+        staged = await stageFactsAhead(pool, client, setUp, { lanes: opts.factIndexLanes ?? DEFAULTS.factIndexLanes });
+      });
       if (path) facts = { ...facts, path };
     }
     // A fact table built whole now: every aggregate is rebuilt over every fact.

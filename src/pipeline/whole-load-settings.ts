@@ -3,7 +3,7 @@ import { setLocalSettings, setLocalSettingsUntilRestored } from '../db/settings'
 
 /**
  * Planner settings for a whole load: an empty table built by one CREATE TABLE AS (the order lines,
- * sql/silver/sales_first_load.sql; the facts, sql/gold/fact_sales_first_load.sql), which writes
+ * sql/silver/sales_first_load.sql; the facts, sql/gold/fact_sales_stage.sql), which writes
  * every row in the step's own process while its parallel workers read, parse and join.
  *
  * - `parallel_leader_participation` off: the writing process is the statement's bottleneck, and

@@ -31,3 +31,32 @@ export function whenSent<T>(client: pg.ClientBase, sent: RegExp, probe: (c: pg.C
 export function settingsWhenSent(client: pg.ClientBase, sent: RegExp, names: string[]): { seen: Record<string, string>[]; stop: () => void } {
   return whenSent(client, sent, (c) => currentSettings(c, names));
 }
+
+/**
+ * whenSent on every connection `pool` lends by `pool.connect()` until `stop()` (pool.query()'s
+ * own clients, taken with a callback, pass unwatched: bookkeeping, not scripts). A client the pool
+ * lends again is watched once. `seen`: every probe's result, in the order the probes ran.
+ */
+export function whenSentOnPool<T>(pool: pg.Pool, sent: RegExp, probe: (c: pg.ClientBase, match: RegExpMatchArray) => Promise<T>): { seen: T[]; stop: () => void } {
+  const seen: T[] = [];
+  const stops: (() => void)[] = [];
+  const connect = pool.connect.bind(pool) as (cb?: unknown) => Promise<pg.PoolClient> | undefined;
+  const watching = new WeakSet<pg.PoolClient>();
+  const watched = async (pending: Promise<pg.PoolClient>): Promise<pg.PoolClient> => {
+    const client = await pending;
+    if (watching.has(client)) return client;
+    watching.add(client);
+    stops.push(whenSent(client, sent, async (c, match) => {
+      const result = await probe(c, match);
+      seen.push(result);
+      return result;
+    }).stop);
+    return client;
+  };
+  (pool as { connect: unknown }).connect = (cb?: unknown) => (typeof cb === 'function' ? connect(cb) : watched(connect()!));
+  const stop = (): void => {
+    delete (pool as { connect?: unknown }).connect;
+    for (const s of stops.reverse()) s();
+  };
+  return { seen, stop };
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { prepareBaseline } from '../../bench/baseline';
-import { floorStatements, isWholeAggregate, isWholeLoad, measureFloor, type Floor } from '../../bench/floor';
+import { floorStatements, isFactIndexBuild, isWholeAggregate, isWholeLoad, measureFloor, type Floor } from '../../bench/floor';
 import { generate, type Manifest } from '../../src/generate/generator';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
@@ -36,7 +36,7 @@ describe('the benchmark floor: the spec\'s silver and gold work as bare statemen
     expect(floor.statements.every((s) => Number.isFinite(s.coreSeconds) && s.seconds > 0)).toBe(true);
   });
 
-  it("writes its order lines, facts and aggregates with the settings of MetaLayer's first load, and nothing else", () => {
+  it("writes its order lines, facts, fact indexes and aggregates with the settings of MetaLayer's first load, and nothing else", () => {
     expect(floorStatements().filter(isWholeLoad).map((s) => s.split('\n', 1)[0])).toEqual([
       'create table bench_floor.sales as',
       'create table bench_floor.fact_sales as',
@@ -46,6 +46,11 @@ describe('the benchmark floor: the spec\'s silver and gold work as bare statemen
       'create table bench_floor.agg_monthly_sales as',
       'create table bench_floor.customer_sales as',
       'create table bench_floor.product_sales as',
+    ]);
+    expect(floorStatements().filter(isFactIndexBuild)).toEqual([
+      'alter table bench_floor.fact_sales add primary key (order_number, product_number)',
+      'create index on bench_floor.fact_sales (order_date_key)',
+      'create index on bench_floor.fact_sales (customer_id)',
     ]);
   });
 

@@ -134,9 +134,9 @@ describe('loading the facts of a first load', () => {
       await setRunContext(c, { runId, asOf: AS_OF });
       await c.query('truncate gold.fact_sales, gold.dim_date');
       const before = await currentSettings(c, names);
-      const spy = settingsWhenSent(c, /create table gold\.fact_sales_load/, names);
+      const spy = settingsWhenSent(c, /create table staging\.fact_sales_load/, names);
       // The date dimension is filled before the facts take their keys from it (migration 035).
-      const undated = whenSent(c, /create table gold\.fact_sales_load/, async (x) =>
+      const undated = whenSent(c, /create table staging\.fact_sales_load/, async (x) =>
         Number((await x.query(`select count(*) from silver.sales s where s._run_id = meta.ctx_run_id() and s.order_date is not null
                                    and not exists (select 1 from gold.dim_date d where d.full_date = s.order_date)`)).rows[0].count));
       try {
@@ -155,19 +155,19 @@ describe('loading the facts of a first load', () => {
     expect(seen.after.parallel_leader_participation).toBe('on');
   });
 
-  it('a build that fails at the attach (a repeated key) fails the step, and its transaction rolls back with nothing left behind', async () => {
+  it('a build that fails at its key (a repeated key) fails the step, and its transaction rolls back with nothing left behind', async () => {
     const before = await partitions(t.rt.pool as unknown as pg.ClientBase);
-    // A run's line twice in silver (no key there for this test): the attach's key build refuses it.
+    // A run's line twice in silver (no key there for this test): the staged facts' key build refuses it.
     const repeated = async (c: pg.ClientBase): Promise<void> => {
       await c.query('alter table silver.sales drop constraint sales_pkey');
       await c.query(`insert into silver.sales select * from silver.sales where _run_id = $1 limit 1`, [runId]);
     };
-    await expect(reload({}, repeated)).rejects.toThrow(/fact_sales_first_load.sql\) failed: could not create unique index .*SQLSTATE 23505.* is duplicated/);
+    await expect(reload({}, repeated)).rejects.toThrow(/fact_sales: index fact_sales_rows_pkey failed: could not create unique index .*SQLSTATE 23505.* is duplicated/);
     await expectPoolUsable(t.rt.pool);
     expect(await factsDigest(t.rt.pool as unknown as pg.ClientBase)).toEqual(expected);
     expect(await factIndexes(t.rt.pool as unknown as pg.ClientBase)).toHaveLength(5);
     expect(await partitions(t.rt.pool as unknown as pg.ClientBase)).toEqual(before);
-    expect((await t.rt.pool.query(`select to_regclass('gold.fact_sales_load') as t`)).rows[0].t).toBeNull();
+    expect((await t.rt.pool.query(`select to_regclass('staging.fact_sales_load') as t`)).rows[0].t).toBeNull();
   });
 });
 

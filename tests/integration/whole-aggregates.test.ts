@@ -1,8 +1,7 @@
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults';
 import { runGoldStep } from '../../src/pipeline/steps';
-import { whenSent } from '../helpers/settings-spy';
+import { whenSentOnPool } from '../helpers/settings-spy';
 import { firstLoad } from '../helpers/first-load';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
@@ -17,33 +16,17 @@ const AGGREGATE_SCRIPT = /insert into gold\.(agg_daily_sales|agg_monthly_sales|c
 
 /** Runs the run's gold step again, recording max_parallel_workers_per_gather per aggregate script sent. */
 async function goldStepWatched(): Promise<{ aggregate: string; workers: string }[]> {
-  const pool = t.rt.pool;
-  const stops: (() => void)[] = [];
-  const seen: { aggregate: string; workers: string }[][] = [];
-  const connect = pool.connect.bind(pool) as (cb?: unknown) => Promise<pg.PoolClient> | undefined;
-  // pool.query() takes its clients with a callback: those pass unwatched (bookkeeping, not scripts).
-  (pool as { connect: unknown }).connect = (cb?: unknown) => (typeof cb === 'function' ? connect(cb) : watched(connect()!));
-  const watching = new WeakSet<pg.PoolClient>(); // a client the pool lends again is watched once
-  const watched = async (pending: Promise<pg.PoolClient>): Promise<pg.PoolClient> => {
-    const client = await pending;
-    if (watching.has(client)) return client;
-    watching.add(client);
-    // Each aggregate's script, as it is sent: its model (from the text) and the setting it runs with.
-    const spy = whenSent(client, AGGREGATE_SCRIPT, async (c, match) => {
-      const { rows } = await c.query(`select current_setting('max_parallel_workers_per_gather') as w`);
-      return { aggregate: match[1]!, workers: rows[0].w as string };
-    });
-    stops.push(spy.stop);
-    seen.push(spy.seen);
-    return client;
-  };
+  // Each aggregate's script, as it is sent: its model (from the text) and the setting it runs with.
+  const spy = whenSentOnPool(t.rt.pool, AGGREGATE_SCRIPT, async (c, match) => {
+    const { rows } = await c.query(`select current_setting('max_parallel_workers_per_gather') as w`);
+    return { aggregate: match[1]!, workers: rows[0].w as string };
+  });
   try {
-    await runGoldStep(pool, DEFAULTS.stepWorkMem, runId);
+    await runGoldStep(t.rt.pool, DEFAULTS.stepWorkMem, runId);
   } finally {
-    delete (pool as { connect?: unknown }).connect;
-    for (const stop of stops.reverse()) stop();
+    spy.stop();
   }
-  return seen.flat().sort((a, b) => a.aggregate.localeCompare(b.aggregate));
+  return [...spy.seen].sort((a, b) => a.aggregate.localeCompare(b.aggregate));
 }
 
 const aggregatesDigest = async (): Promise<string> =>
