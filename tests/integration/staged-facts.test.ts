@@ -145,4 +145,18 @@ describe("a first load's facts, staged ahead of the facts step", () => {
     expect(await gold()).toEqual(built);
     expect(await staging()).toEqual({ tables: '', spans: 0 });
   });
+
+  it('a run with facts already there stages nothing: the facts step reads what the run changed once', async () => {
+    const built = await gold();
+    await t.rt.pool.query(`delete from meta.steps where run_id = $1 and layer = 'gold' and step = 'facts'`, [runId]);
+    const spy = whenSentOnPool(t.rt.pool, /create temp table changed_days/, async () => 1);
+    try {
+      await runGoldStep(t.rt.pool, DEFAULTS.stepWorkMem, runId);
+    } finally {
+      spy.stop();
+    }
+    expect(spy.seen).toHaveLength(1);
+    expect(await gold()).toEqual(built);
+    expect(await staging()).toEqual({ tables: '', spans: 0 });
+  });
 });
