@@ -1,5 +1,5 @@
 import { StepError } from '../src/errors/step-error';
-import { runBronzeChecks } from '../src/pipeline/checks';
+import { BRONZE_CHECK_FILES, DIMENSION_CHECK_FILES, startChecks } from '../src/pipeline/checks';
 import { finishRun } from '../src/pipeline/finish-run';
 import { dimensionsAreReady, goldIsReady, notReadyMessage, readRunReadiness } from '../src/pipeline/readiness';
 import { runGoldDimensionsStep, runGoldStep, type StepResult } from '../src/pipeline/steps';
@@ -21,15 +21,16 @@ export const goldJob: JobKind<typeof GoldPayload, StepResult> = {
       return runGoldDimensionsStep(rt.pool, rt.config.stepWorkMem, p.runId, rt.config.expectationsDir);
     }
     if (!goldIsReady(readiness)) throw new StepError(notReadyMessage(p.runId, 'gold', readiness));
-    // Bronze is complete (every silver step succeeded): its checks run beside the gold step, on a
-    // core the facts step leaves idle, instead of after it (src/pipeline/checks.ts).
-    const bronze = runBronzeChecks(rt.pool, p.runId);
-    bronze.catch(() => undefined); // awaited by finishRun; unheard when the gold step fails first
+    // Bronze is complete (every silver step succeeded): its checks run beside the gold step, and
+    // the dimensions' once the step has them, on a core the facts step leaves idle, instead of
+    // after the aggregates (src/pipeline/checks.ts).
+    const ahead = [startChecks(rt.pool, p.runId, BRONZE_CHECK_FILES)];
     const result = await runGoldStep(rt.pool, rt.config.stepWorkMem, p.runId, {
       expectationsDir: rt.config.expectationsDir,
       factIndexLanes: rt.config.factIndexLanes,
+      onDimensions: () => ahead.push(startChecks(rt.pool, p.runId, DIMENSION_CHECK_FILES)),
     });
-    await finishRun(rt.pool, p.runId, { bronze });
+    await finishRun(rt.pool, p.runId, { ahead });
     return result;
   },
   rowCounts: (r) => [{ source: 'all', layer: 'gold', outcome: 'changed', n: r.rows }],

@@ -1,14 +1,14 @@
 import type { Pool } from '../db/pool';
 import { redact } from '../errors/redact';
-import { runChecks, type CheckResult } from './checks';
+import { runChecks, type ChecksAhead } from './checks';
 import { buildSummary } from './summary';
 
 /**
  * Ends a run whose gold step succeeded: checks the invariants and sets the final status —
- * succeeded, partially_failed (some files refused) or failed (a check failed). `opts.bronze`: the
- * bronze checks, started beside the gold step (runBronzeChecks).
+ * succeeded, partially_failed (some files refused) or failed (a check failed). `opts.ahead`: the
+ * checks started beside the gold step (startChecks: bronze's, the dimensions').
  */
-export async function finishRun(pool: Pool, runId: number, opts: { bronze?: Promise<CheckResult[]> } = {}): Promise<void> {
+export async function finishRun(pool: Pool, runId: number, opts: { ahead?: readonly ChecksAhead[] } = {}): Promise<void> {
   const checks = await runChecks(pool, runId, opts);
   const failed = checks.filter((c) => !c.passed).map((c) => c.name);
   const refused = await pool.query<{ n: number }>(`select count(*)::int as n from meta.run_files where run_id = $1 and role = 'refused'`, [runId]);

@@ -247,12 +247,14 @@ export async function runGoldDimensionsStep(pool: Pool, workMem: string, runId: 
  * src/pipeline/fact-load.ts), then the aggregates side by side, then the warehouse's as-of date.
  * A failure leaves the warehouse as it was before the failing transaction; what an aggregate
  * still owes stays in meta.gold_pending_* for the retry (or the next run) to finish.
+ * `opts.onDimensions`: called once the dimensions are final for this step, before the facts
+ * (the gold lock keeps other runs' gold out until the step ends).
  */
 export async function runGoldStep(
   pool: Pool,
   workMem: string,
   runId: number,
-  opts: { expectationsDir?: string; factIndexLanes?: number } = {},
+  opts: { expectationsDir?: string; factIndexLanes?: number; onDimensions?: () => void } = {},
 ): Promise<StepResult> {
   const { expectationsDir } = opts;
   const asOf = await runAsOf(pool, runId);
@@ -263,6 +265,7 @@ export async function runGoldStep(
   const factModels = Object.keys(specs).filter((m) => !aggregates.includes(m) && !dimensions.includes(m));
   return underGoldLock(pool, async (lead) => {
     if (!(await builtSince(lead, runId, GOLD_DIMENSIONS_STEP, DIMENSION_INPUTS))) await buildDimensions(pool, lead, workMem, runId, asOf, specs);
+    opts.onDimensions?.();
     let facts = await builtSince(lead, runId, GOLD_FACTS_STEP, SILVER_ENTITIES);
     if (!facts) {
       let path: StepResult['path'];

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run-pipeline';
 import type { RunSummary } from '../../src/pipeline/summary';
-import { CHECK_FILES, CHECKS, runBronzeChecks, runCheckFile, runChecks, type CheckName, type CheckResult } from '../../src/pipeline/checks';
+import { BRONZE_CHECK_FILES, CHECK_FILES, CHECKS, DIMENSION_CHECK_FILES, runCheckFile, runChecks, startChecks, type CheckName, type CheckResult } from '../../src/pipeline/checks';
 import { STEP_LOCK_NAMESPACE } from '../../src/pipeline/step-locks';
 import type { PoolClient } from '../../src/db/pool';
 import { expectProductSalesFromFacts } from '../helpers/expect-warehouse';
@@ -467,30 +467,38 @@ describe('day 2 and 3: incremental runs', () => {
     }
   });
 
-  it('the bronze checks run beside a gold step, without its lock, and the run stores them with the others', async () => {
-    // The gold job starts them once bronze is complete, beside its gold step (workers/gold.ts):
-    // they must not wait for the gold lock that step holds.
+  it('the bronze and dimension checks run beside a gold step, without its lock, and the run stores them with the others', async () => {
+    // The gold job starts them beside its gold step (workers/gold.ts): bronze's once bronze is
+    // complete, the dimensions' once the step has its dimensions. They must not wait for the gold
+    // lock that step holds.
     const gold = await t.rt.pool.connect();
     try {
       await gold.query('select pg_advisory_lock($1, hashtext($2))', [STEP_LOCK_NAMESPACE, 'gold']);
-      const bronze = await runBronzeChecks(t.rt.pool, day1.runId);
+      const bronze = await startChecks(t.rt.pool, day1.runId, BRONZE_CHECK_FILES).results;
       expect(bronze.map((r) => [r.name, r.passed])).toEqual([['bronze_rows_conserved', true]]);
+      const dimensions = await startChecks(t.rt.pool, day1.runId, DIMENSION_CHECK_FILES).results;
+      expect(dimensions.map((r) => [r.name, r.passed])).toEqual([['scd2_customers', true], ['scd2_products', true]]);
       await gold.query('select pg_advisory_unlock($1, hashtext($2))', [STEP_LOCK_NAMESPACE, 'gold']);
     } finally {
       gold.release();
     }
-    // Given to runChecks, their results are stored as they came, in the order of CHECKS, and the
-    // bronze file is not run again: a result marked here comes back marked.
-    const marked: CheckResult = { name: 'bronze_rows_conserved', passed: false, detail: { marker: 'from runBronzeChecks' } };
-    const results = await runChecks(t.rt.pool, day1.runId, { bronze: Promise.resolve([marked]) });
+    // Given to runChecks, their results are stored as they came, in the order of CHECKS, and their
+    // files are not run again: results marked here come back marked.
+    const mark = (name: string): CheckResult => ({ name, passed: false, detail: { marker: 'started ahead' } });
+    const results = await runChecks(t.rt.pool, day1.runId, {
+      ahead: [
+        { files: BRONZE_CHECK_FILES, results: Promise.resolve([mark('bronze_rows_conserved')]) },
+        { files: DIMENSION_CHECK_FILES, results: Promise.resolve([mark('scd2_customers'), mark('scd2_products')]) },
+      ],
+    });
     expect(results.map((r) => r.name)).toEqual([...CHECKS]);
-    expect(results.find((r) => r.name === 'bronze_rows_conserved')).toEqual(marked);
-    expect(results.filter((r) => !r.passed).map((r) => r.name)).toEqual(['bronze_rows_conserved']);
-    const stored = await one<{ passed: boolean; marker: string }>(
-      `select passed, detail->>'marker' as marker from meta.checks where run_id = $1 and name = 'bronze_rows_conserved'`,
+    expect(results.filter((r) => !r.passed).map((r) => r.name)).toEqual(['bronze_rows_conserved', 'scd2_customers', 'scd2_products']);
+    expect(results.find((r) => r.name === 'scd2_customers')).toEqual(mark('scd2_customers'));
+    const stored = await one<{ n: number }>(
+      `select count(*)::int as n from meta.checks where run_id = $1 and detail->>'marker' = 'started ahead'`,
       [day1.runId],
     );
-    expect(stored).toEqual({ passed: false, marker: 'from runBronzeChecks' });
+    expect(stored).toEqual({ n: 3 });
     // Put right again for the tests after this one.
     expect((await runChecks(t.rt.pool, day1.runId)).every((r) => r.passed)).toBe(true);
   });

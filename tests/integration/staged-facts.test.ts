@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults';
@@ -9,6 +10,7 @@ import { inRolledBackTransaction } from '../helpers/pooled';
 import { whenSentOnPool } from '../helpers/settings-spy';
 import { firstLoad } from '../helpers/first-load';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
+import { goldJob } from '../../workers/gold';
 
 // A first load's facts in the pipeline (runGoldStep → stageFactsAhead, migration 036): staged in
 // a committed transaction outside gold, the parent's indexes built on them on two connections
@@ -158,5 +160,30 @@ describe("a first load's facts, staged ahead of the facts step", () => {
     expect(spy.seen).toHaveLength(1);
     expect(await gold()).toEqual(built);
     expect(await staging()).toEqual({ tables: '', spans: 0 });
+  });
+
+  it("the gold job checks the dimensions beside its facts step, while the step holds the gold lock; the run keeps every check", async () => {
+    await emptyFacts();
+    await t.rt.pool.query(`delete from meta.checks where run_id = $1`, [runId]);
+    // When the customer versions' check is sent: is the facts step under way, its lock held?
+    const spy = whenSentOnPool(t.rt.pool, /from gold\.dim_customers\s*\), closed as/, async (c) =>
+      (await c.query(
+        `select exists (select 1 from pg_locks where locktype = 'advisory' and mode = 'ExclusiveLock' and granted and pid <> pg_backend_pid()
+                          and objid = hashtext('gold')::oid) as gold_locked,
+                (select status from meta.steps where run_id = $1 and layer = 'gold' and step = 'facts') as facts`,
+        [runId],
+      )).rows[0]);
+    try {
+      await goldJob.handler(t.rt, { runId }, {} as Job); // the gold handler reads nothing of its job
+    } finally {
+      spy.stop();
+    }
+    // Sent once, under the step's lock, before its facts were done (not at the run's end).
+    expect(spy.seen).toHaveLength(1);
+    expect(spy.seen[0]!.gold_locked).toBe(true);
+    expect([null, 'running']).toContain(spy.seen[0]!.facts);
+    const checks = await t.rt.pool.query(`select name, passed from meta.checks where run_id = $1 order by name`, [runId]);
+    expect(checks.rows).toHaveLength(6);
+    expect(checks.rows.every((r) => r.passed)).toBe(true);
   });
 });
