@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { createRedis } from '../src/queue/connection';
 import type { QueueName } from '../src/queue/names';
 import { isRetryable } from '../src/errors/classify';
@@ -12,6 +12,12 @@ import { createParentResumer } from './resume-parent';
 
 export interface WorkerGroup {
   workers: Worker[];
+  /**
+   * Starts no more jobs from now on: a job this process fetched but has not started goes back to
+   * its queue, for another worker, without using an attempt. close() does it first too; a stop
+   * signal calls it at once, before the close begins (BullMQ starts the jobs it fetched already).
+   */
+  stopTaking(): void;
   /**
    * Stops taking jobs, lets active ones finish within graceMs, then closes. `forced`: some job was
    * still running at the deadline and was released (its lock lapses; another worker takes it).
@@ -27,6 +33,7 @@ export interface WorkerGroup {
 export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurrency: number; metrics?: WorkerMetrics }): WorkerGroup {
   const handlers = handlersByQueue();
   const { metrics } = opts;
+  let stopping = false;
   const resumerConnection = createRedis(rt.config.redisUrl);
   const resumer = createParentResumer(rt, resumerConnection);
   const workers = opts.queues.map((queue) => {
@@ -38,6 +45,11 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
         const parsed = kind.schema.safeParse(job.data);
         if (!parsed.success) throw new UnrecoverableError(`invalid ${queue} payload: ${parsed.error.message}`);
         const log = rt.logger.child({ runId: (job.data as { runId?: number }).runId, queue, jobId: job.id });
+        if (stopping) {
+          log.debug('job handed back: this worker is stopping');
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
         const started = Date.now();
         log.debug('job started');
         const stopTimer = metrics?.jobDuration.startTimer({ queue });
@@ -97,7 +109,11 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
   });
   return {
     workers: workers.map((w) => w.worker),
+    stopTaking() {
+      stopping = true;
+    },
     async close(graceMs = rt.config.shutdownGraceMs) {
+      stopping = true;
       const forced = await Promise.all(
         workers.map(async ({ worker, connection }) => {
           const closing = worker.close();

@@ -104,7 +104,7 @@ export function registerCommands(program: Command, setExit: SetExit): void {
         { queues, concurrency, prefix: config.queuePrefix, metricsPort: endpoint?.port ?? null, database: config.databaseUrl, redis: config.redisUrl },
         'worker started',
       );
-      await untilStopSignal(rt.logger, `worker stopping: no new jobs; finishing active ones (grace ${config.shutdownGraceMs} ms)`);
+      await untilStopSignal(rt.logger, `worker stopping: no new jobs; finishing active ones (grace ${config.shutdownGraceMs} ms)`, () => group.stopTaking());
       const { forced } = await group.close();
       await endpoint?.close();
       if (forced) {

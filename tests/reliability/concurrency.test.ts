@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { FlowProducer } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SILVER_ENTITIES, RETAIL_SOURCES } from '../../src/contracts/retail';
 import { generate, type Manifest } from '../../src/generate/generator';
@@ -78,3 +78,38 @@ describe('concurrent and duplicated runs', () => {
     expect((await buildSummary(t.rt.pool, c.runId))!.status).toBe('noop');
   });
 });
+
+describe('a worker told to stop', () => {
+  it('starts no job it fetches afterwards: the job goes back to its queue with no attempt used, for another worker', async () => {
+    const redis = createRedis(t.config.redisUrl);
+    const queue = new Queue('gold', { connection: redis, prefix: t.config.queuePrefix });
+    const stopping = startWorkers(t.rt, { queues: ['gold'], concurrency: 1 });
+    try {
+      stopping.stopTaking();
+      // A gold job of a run that does not exist: started, it would fail at once (not ready).
+      const job = await queue.add('gold', { runId: 987654 }, { jobId: 'stop-test', attempts: 3 });
+      // Fetched by the stopping worker, handed back, fetched again…: always waiting, never tried.
+      await new Promise((r) => setTimeout(r, 500));
+      const seen = await queue.getJob(job.id!);
+      expect(['waiting', 'active']).toContain(await seen!.getState());
+      expect(seen!.attemptsMade).toBe(0);
+      expect(await queue.getFailedCount()).toBe(0);
+      await stopping.close();
+      expect(await (await queue.getJob(job.id!))!.getState()).toBe('waiting');
+      expect((await queue.getJob(job.id!))!.attemptsMade).toBe(0);
+      // A worker that is not stopping takes it (and fails it: the run does not exist).
+      const other = startWorkers(t.rt, { queues: ['gold'], concurrency: 1 });
+      try {
+        await expect.poll(async () => (await queue.getJob(job.id!))!.getState(), { timeout: 15_000 }).toBe('failed');
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await stopping.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      redis.disconnect();
+    }
+  });
+});
+
