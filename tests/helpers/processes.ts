@@ -79,16 +79,24 @@ export function startCli(env: NodeJS.ProcessEnv, args: string[]): LongRunning {
   };
 }
 
-/** A TCP port that was free a moment ago (for a child process that cannot report its own). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
+/**
+ * A TCP port that was free a moment ago (for a child process that cannot report its own). Picked
+ * at random below Linux's ephemeral range (32768–60999), not by the kernel from it: a port the
+ * kernel hands out for listen(0) and frees again is soon handed to some outgoing connection (a
+ * test's PostgreSQL or Redis client), and the child then found it taken ("metrics port … is
+ * already in use", seen in a clean clone's run).
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; ; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+    if (tries > 100) throw new Error('no free TCP port found in 20000-31999');
+  }
 }
 
 /** Polls until fn returns a value other than undefined (no fixed sleeps standing in for sync). */

@@ -27,7 +27,8 @@ beforeAll(async () => {
     mkdirSync(dir);
     const child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      // The cluster bus on a port of its own too (by default the port + 10000, which may be taken or past 65535).
+      ['--port', String(port), '--cluster-port', String(await freePort()), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--dir', dir, '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
     );
     nodes.push(child);
