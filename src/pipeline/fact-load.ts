@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { inLanes } from '../db/lanes';
+import { tableIsEmpty } from '../db/empty-table';
 import { inTransaction, type Pool } from '../db/pool';
 import { setLocalSettings } from '../db/settings';
 import { runScript, runScriptResults, runStatement } from './run-script';
@@ -48,17 +49,16 @@ export async function loadFacts(client: pg.ClientBase, opts: { whole?: boolean; 
   const changes = await runScript(client, 'gold/fact_changes.sql', LABEL);
   const empty = changes?.facts_before === false;
   let loaded: number | undefined;
-  if (empty && opts.staged) {
-    loaded = opts.staged.loaded;
-  } else if (empty && opts.whole !== false) {
-    loaded = await stageFacts(client);
-    for (const index of await stagedIndexBuilds(client)) await runStatement(client, index.build, `${LABEL}: index ${index.index_name}`);
-  }
+  if (empty && opts.staged) loaded = opts.staged.loaded;
+  else if (empty && opts.whole !== false) loaded = await stageFacts(client);
   // The date dimension before the facts, which take their date keys from it (migration 035): it
   // needs only fact_changes.sql's span of the run's dates.
   await runScript(client, 'gold/dim_date.sql', 'gold model dim_date');
   if (loaded !== undefined) {
-    for (const index of await stagedIndexBuilds(client)) if (index.make_key) await runStatement(client, index.make_key, `${LABEL}: key ${index.index_name}`);
+    const indexes = await stagedIndexBuilds(client);
+    // Staged here: the indexes one after another, in this transaction.
+    if (!opts.staged) for (const index of indexes) await runStatement(client, index.build, `${LABEL}: index ${index.index_name}`);
+    for (const index of indexes) if (index.make_key) await runStatement(client, index.make_key, `${LABEL}: key ${index.index_name}`);
     await runScript(client, 'gold/fact_sales_attach.sql', LABEL);
   } else {
     await runScript(client, 'gold/fact_sales.sql', LABEL);
@@ -78,7 +78,7 @@ export async function loadFacts(client: pg.ClientBase, opts: { whole?: boolean; 
  */
 export async function stageFactsAhead(pool: Pool, lead: pg.PoolClient, setUp: StepSetUp, opts: { lanes: number }): Promise<StagedFacts | undefined> {
   // A day with facts already there (most runs) pays one probe here, not fact_changes.sql twice.
-  if (!(await factsEmpty(lead))) return undefined;
+  if (!(await tableIsEmpty(lead, 'gold', 'fact_sales'))) return undefined;
   const loaded = await inTransaction(lead, async () => {
     await setUp(lead);
     const changes = await runScript(lead, 'gold/fact_changes.sql', LABEL);
@@ -99,11 +99,6 @@ export async function stageFactsAhead(pool: Pool, lead: pg.PoolClient, setUp: St
     { lanes: opts.lanes },
   );
   return { loaded };
-}
-
-async function factsEmpty(client: pg.ClientBase): Promise<boolean> {
-  const { rows } = await client.query<{ empty: boolean }>('select not exists (select 1 from gold.fact_sales) as empty');
-  return rows[0]!.empty;
 }
 
 /** Stages the run's facts (sql/gold/fact_sales_stage.sql, after the date dimension it takes its keys from); returns how many. */

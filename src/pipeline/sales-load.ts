@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { DEFAULTS } from '../config/defaults';
+import { tableIsEmpty } from '../db/empty-table';
 import { tallyOfFlags, type FlagTally } from '../quality/contract-types';
 import { runScript, runScriptResults } from './run-script';
 import { applyWholeLoadSettings } from './whole-load-settings';
@@ -27,7 +28,7 @@ export interface SalesLoad {
 export async function loadSales(client: pg.ClientBase, opts: { whole?: boolean; readWorkers?: number } = {}): Promise<SalesLoad> {
   const label = 'silver step sales';
   let tally: FlagTally | undefined;
-  if (opts.whole !== false && (await isEmpty(client))) {
+  if (opts.whole !== false && (await tableIsEmpty(client, 'silver', 'sales'))) {
     const restore = await applyWholeLoadSettings(client, { readWorkers: opts.readWorkers ?? DEFAULTS.salesReadWorkers });
     const results = await runScriptResults(client, 'silver/sales_first_load.sql', label);
     tally = tallyOfFlags(results.at(-1)!.rows as { flags: number; lines: string }[]);
@@ -37,9 +38,4 @@ export async function loadSales(client: pg.ClientBase, opts: { whole?: boolean; 
   }
   const result = await runScript(client, 'silver/sales_keys_and_rejects.sql', label);
   return { path: tally ? 'swap' : 'upsert', result, tally };
-}
-
-async function isEmpty(client: pg.ClientBase): Promise<boolean> {
-  const { rows } = await client.query<{ empty: boolean }>('select not exists (select 1 from silver.sales) as empty');
-  return rows[0]!.empty;
 }
