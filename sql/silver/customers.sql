@@ -1,7 +1,9 @@
 -- silver/customers.sql
 -- Purpose: CRM customers of the run's files → silver.customers: typed, cleaned, de-duplicated.
 -- Inputs: meta.ctx_file_ids() (the run's files of this source, set by the step runner); bronze.crm_cust_info rows of meta.run_files (role 'load') of meta.ctx_run_id().
--- Outputs: silver.customers upserted (only rows that change); dropped rows in quarantine.rejects.
+-- Outputs: silver.customers upserted (only rows that change), or on an empty table (a first load)
+-- inserted by one sorted pass; dropped rows in quarantine.rejects (the same on both paths:
+-- tests/integration/customers-load.test.ts).
 -- Grain: one row per customer_id. Key: customer_id.
 -- Rules: NULL/non-integer cst_id dropped; per cst_id the latest cst_create_date wins (NULLs last),
 -- ties to the most recently loaded row (higher file id, then line), also against the row already
@@ -46,6 +48,14 @@ analyze stg_customers (customer_id, _file_id, _line);  -- only the columns joins
 -- A small increment reaches silver's rows through the primary key (migration 012).
 select meta.use_key_lookups_for('stg_customers', 'silver.customers');  -- sized by the analyse above (migration 018)
 
+-- An empty silver.customers (a first load, a backfill) has no row to rank the run's rows against:
+-- its winners go straight in by one sorted pass (below), and the ranking, the winners' table and
+-- their update are skipped: seed scale, 1 M customers, those statements 5.5-6.0 s -> 4.3-4.5 s, the
+-- step alone 12.4-12.7 s -> 11.1-11.3 s (bench/HISTORY.md, 2026-12-06, fifteenth session). Each statement of one path is a no-op on the other: the
+-- condition is evaluated once, before any row is read.
+create temp table customers_whole on commit drop as
+select not exists (select 1 from silver.customers) as whole;
+
 -- Rank every candidate per customer: this run's rows and the row silver already holds.
 create temp table ranked_customers on commit drop as
 select c.*,
@@ -55,7 +65,7 @@ select c.*,
   from (
         select s._file_id, s._line, s.customer_id, s.create_date, true as incoming
           from stg_customers s
-         where s.customer_id is not null
+         where s.customer_id is not null and not (select whole from customers_whole)
         union all
         select sc._file_id, sc._line, sc.customer_id, sc.create_date, false
           from silver.customers sc
@@ -117,7 +127,42 @@ select w.customer_id, w.customer_number, w.first_name, w.last_name, w.marital_st
   from customer_winners w
  where not exists (select 1 from silver.customers t where t.customer_id = w.customer_id);
 
+-- The first load's winners: per customer the latest create date, then the latest file and line (the
+-- ranking's order; no silver row to lose to), cleaned once each (the fence keeps the e-mail and
+-- phone checks from being inlined twice into the quality score).
+insert into silver.customers (customer_id, customer_number, first_name, last_name, marital_status, gender, create_date,
+                              email, phone, address, city, postal_code, quality_score, _file_id, _line, _run_id)
+select w.customer_id, w.customer_number, w.first_name, w.last_name, w.marital_status, w.gender, w.create_date,
+       w.email, w.phone, w.address, w.city, w.postal_code,
+       meta.customer_quality(w.first_name, w.last_name, w.email, w.phone, w.address, w.city, w.postal_code),
+       w._file_id, w._line, meta.ctx_run_id()
+  from (select d.customer_id, d.customer_number, d.first_name, d.last_name, d.marital_status, d.gender, d.create_date,
+               meta.valid_email(d.email_text) as email, meta.phone_from_digits(d.phone_digits) as phone,
+               d.address, d.city, d.postal_code, d._file_id, d._line
+          from (select distinct on (s.customer_id) s.customer_id, s.customer_number, s.first_name, s.last_name,
+                       s.marital_status, s.gender, s.create_date, s.email_text, s.phone_digits, s.address, s.city,
+                       s.postal_code, s._file_id, s._line
+                  from stg_customers s
+                 where s.customer_id is not null and (select whole from customers_whole)
+                 order by s.customer_id, s.create_date desc nulls last, s._file_id desc, s._line desc) d
+        offset 0) w;
+
 select meta.restore_indexes('silver.customers');
+
+-- The first load's losers, each named with the row that won (now silver's, found by its key).
+insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
+select meta.ctx_run_id(), s._file_id, 'crm_cust_info', s._line, 'silver', 'customers.superseded',
+       format('customer %s: superseded by the row of file %s line %s (newer create date, or loaded later)',
+              s.customer_id, sc._file_id, sc._line),
+       jsonb_build_object('cst_id', s.cst_id, 'cst_key', s.cst_key, 'cst_firstname', s.cst_firstname,
+         'cst_lastname', s.cst_lastname, 'cst_marital_status', s.cst_marital_status, 'cst_gndr', s.cst_gndr,
+         'cst_create_date', s.cst_create_date, 'cst_email', s.cst_email, 'cst_phone', s.cst_phone,
+         'cst_address', s.cst_address, 'cst_city', s.cst_city, 'cst_postal_code', s.cst_postal_code, '_extra', s._extra)
+  from stg_customers s
+  join silver.customers sc on sc.customer_id = s.customer_id
+ where (select whole from customers_whole)
+   and (sc._file_id, sc._line) <> (s._file_id, s._line)
+on conflict (file_id, line, stage, rule) do nothing;
 
 -- Gold reads this table next in another transaction: give the planner its new size once a
 -- tenth of it changed (migration 021). A small day's rows need no fresh statistics here: the
