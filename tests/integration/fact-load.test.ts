@@ -193,18 +193,52 @@ describe('the fact expectations of a step with key lookups on', () => {
       const restoreSmall = await hashJoinsForLargeScope(c, 'gold', '"gold"."fact_sales"', 't._run_id = -1', rules());
       const duringSmall = await settings(c);
       await restoreSmall();
+      // A scope whose size the caller knows (a model built whole) is not counted again: a scope that
+      // fails when read is judged by the size given, large or small.
+      const unreadable = 't._run_id / 0 = 1';
+      const restoreGivenLarge = await hashJoinsForLargeScope(c, 'gold', '"gold"."fact_sales"', unreadable, rules(), 10_000_000);
+      const givenLarge = await settings(c);
+      await restoreGivenLarge();
+      const restoreGivenSmall = await hashJoinsForLargeScope(c, 'gold', '"gold"."fact_sales"', unreadable, rules(), 1);
+      const givenSmall = await settings(c);
+      await restoreGivenSmall();
       // The whole check with the switch inside: a broken customer key is still found.
       await c.query(`update gold.fact_sales set customer_key = -1 where ctid = (select min(ctid) from gold.fact_sales where customer_key is not null)`);
       const failed = await checkModel(c, 'gold', 'fact_sales', loadExpectations('gold').fact_sales!).catch((err: unknown) => err);
-      return { step, duringLarge, afterLarge, duringSmall, failed, afterCheck: await settings(c) };
+      return { step, duringLarge, afterLarge, duringSmall, givenLarge, givenSmall, failed, afterCheck: await settings(c) };
     });
     expect(seen.step).toEqual({ nestloop: 'on', rpc: '1.1' });
     expect(seen.duringLarge.nestloop).toBe('off');
     expect(seen.afterLarge).toEqual(seen.step);
     expect(seen.duringSmall).toEqual(seen.step);
+    expect(seen.givenLarge.nestloop).toBe('off');
+    expect(seen.givenSmall).toEqual(seen.step);
     expect(seen.failed).toBeInstanceOf(ExpectationError);
     const rel = ((seen.failed as ExpectationError).results as { rule?: string }[]).find((r) => r.rule?.startsWith('relationships'));
     expect(rel).toMatchObject({ rowsChecked: expected.n, rowsFailed: 1, outcome: 'failed' });
     expect(seen.afterCheck).toEqual(seen.step);
+  });
+
+  it("a model built whole is judged by the rows it wrote, not counted again", async () => {
+    // The facts' scan with lookups on, once as a step that built them whole says how many it wrote
+    // (here: one, a small scope) and once without: the scan keeps lookups only when told.
+    const nestloopOfScan = (wholeLoad?: { model: string; from: string; loaded: number; silverRows: number }) =>
+      inRolledBackTransaction(t.rt.pool, async (c) => {
+        await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
+        await setRunContext(c, { runId, asOf: AS_OF });
+        await c.query('analyze gold.dim_customers');
+        await c.query('select meta.set_key_lookups(true)');
+        const spy = settingsWhenSent(c, /count\(\*\) filter/, ['enable_nestloop']);
+        try {
+          await checkModel(c, 'gold', 'fact_sales', loadExpectations('gold').fact_sales!, wholeLoad ? { wholeLoad } : {});
+        } finally {
+          spy.stop();
+        }
+        return spy.seen.map((x) => x.enable_nestloop);
+      });
+    expect(await nestloopOfScan()).toEqual(['off']);
+    expect(await nestloopOfScan({ model: 'fact_sales', from: 'sales', loaded: 1, silverRows: 1 })).toEqual(['on']);
+    // Another model's count says nothing about this one's scope.
+    expect(await nestloopOfScan({ model: 'agg_daily_sales', from: 'sales', loaded: 1, silverRows: 1 })).toEqual(['off']);
   });
 });
