@@ -13,8 +13,8 @@ import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { goldJob } from '../../workers/gold';
 
 // A first load's facts in the pipeline (runGoldStep → stageFactsAhead, migration 036): staged in
-// a committed transaction outside gold, the parent's indexes built on them on two connections
-// side by side, then attached in the facts step's transaction. Gold must not change before that
+// a committed transaction outside gold, the parent's indexes built on them on several connections
+// side by side (DEFAULTS.factIndexLanes), then attached in the facts step's transaction. Gold must not change before that
 // transaction commits, a failure must leave it as it was, and the result must be the warehouse
 // the first load built.
 let t: TestEnv;
@@ -49,7 +49,7 @@ beforeAll(async () => {
 afterAll(async () => t?.cleanup());
 
 describe("a first load's facts, staged ahead of the facts step", () => {
-  it('build their indexes on two connections without parallel workers while gold stays empty, then attach them: the same warehouse, no index built twice', async () => {
+  it('build their indexes on several connections without parallel workers while gold stays empty, then attach them: the same warehouse, no index built twice', async () => {
     const built = await gold();
     await emptyFacts();
     // Each index build as it is sent: which index, on which backend, with which setting, and what
@@ -76,7 +76,7 @@ describe("a first load's facts, staged ahead of the facts step", () => {
     expect(spy.seen.map((s) => s.index).sort()).toEqual([
       'fact_sales_rows__run_id_idx', 'fact_sales_rows_customer_id_idx', 'fact_sales_rows_customer_id_idx1', 'fact_sales_rows_order_date_key_idx', 'fact_sales_rows_pkey',
     ]);
-    expect(new Set(spy.seen.map((s) => s.pid)).size).toBe(2);
+    expect(new Set(spy.seen.map((s) => s.pid)).size).toBe(DEFAULTS.factIndexLanes);
     expect(spy.seen.every((s) => s.workers === '0')).toBe(true);
     // Gold as it was (emptied), the date dimension included: the staged build took back the days it lent itself.
     expect(spy.seen.every((s) => s.facts === 0 && s.dates === 0 && s.staged === lines)).toBe(true);
