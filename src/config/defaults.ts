@@ -38,8 +38,8 @@ export const DEFAULTS = {
    * two lanes built the five indexes in 10.9–11.7 s and 18.7–20.3 core-s against 14.1–14.7 s and
    * 22.2–23.3 one after another with two parallel workers each; 3: the builds differ in size
    * (the key and the date index about 4.5–5 s each alone, the BRIN index 1 s), so with two lanes
-   * one core sat idle for the last 1.5–2 s, and a third lane keeps both busy to the end (the five
-   * builds 6.9–7.8 s against 7.45–8.2 s with two, four pairs in turn: bench/HISTORY.md). A database
+   * one core sat idle for the last 0.4–1.9 s, and a third lane keeps both busy nearly to the end
+   * (the five builds 6.9–7.8 s against 7.45–8.2 s with two, four pairs in turn: bench/HISTORY.md). A database
    * server with more cores may take more. 1: one after another, with the server's parallel workers.
    */
   factIndexLanes: 3,
