@@ -92,8 +92,9 @@ if (layer === 'silver') {
   console.log(`${(performance.now() - c0).toFixed(0).padStart(7)} ms  contract types`);
   const spec = loadExpectations('silver')[entity!];
   const s0 = performance.now();
+  const b0 = machineCpuSeconds().busy;
   if (spec) await checkModel(c, 'silver', entity!, spec);
-  console.log(`${(performance.now() - s0).toFixed(0).padStart(7)} ms  expectations`);
+  console.log(`${(performance.now() - s0).toFixed(0).padStart(7)} ms  ${(machineCpuSeconds().busy - b0).toFixed(2).padStart(5)} core-s  expectations`);
 } else {
   // One transaction here, and the aggregates one after another: each statement's own cost. The
   // pipeline gives each model group a transaction of its own, so the planner settings a script

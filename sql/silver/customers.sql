@@ -37,10 +37,8 @@ insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reas
 select meta.ctx_run_id(), s._file_id, 'crm_cust_info', s._line, 'silver',
        case when s.cst_id_text is null then 'customers.cst_id_not_null' else 'customers.cst_id_integer' end,
        case when s.cst_id_text is null then 'cst_id is empty' else format('cst_id %L is not an integer', s.cst_id_text) end,
-       jsonb_build_object('cst_id', s.cst_id, 'cst_key', s.cst_key, 'cst_firstname', s.cst_firstname,
-         'cst_lastname', s.cst_lastname, 'cst_marital_status', s.cst_marital_status, 'cst_gndr', s.cst_gndr,
-         'cst_create_date', s.cst_create_date, 'cst_email', s.cst_email, 'cst_phone', s.cst_phone,
-         'cst_address', s.cst_address, 'cst_city', s.cst_city, 'cst_postal_code', s.cst_postal_code, '_extra', s._extra)
+       meta.customer_record(s.cst_id, s.cst_key, s.cst_firstname, s.cst_lastname, s.cst_marital_status, s.cst_gndr,
+         s.cst_create_date, s.cst_email, s.cst_phone, s.cst_address, s.cst_city, s.cst_postal_code, s._extra)
   from stg_customers s
  where s.customer_id is null
 on conflict (file_id, line, stage, rule) do nothing;
@@ -50,9 +48,10 @@ select meta.use_key_lookups_for('stg_customers', 'silver.customers');  -- sized 
 
 -- An empty silver.customers (a first load, a backfill) has no row to rank the run's rows against:
 -- its winners go straight in by one sorted pass (below), and the ranking, the winners' table and
--- their update are skipped: seed scale, 1 M customers, those statements 5.5-6.0 s -> 4.3-4.5 s, the
--- step alone 12.4-12.7 s -> 11.1-11.3 s (bench/HISTORY.md, 2026-12-06, fifteenth session). Each statement of one path is a no-op on the other: the
--- condition is evaluated once, before any row is read.
+-- their update are skipped: seed scale, 1 M customers, those statements 5.5-6.0 s -> 4.3-4.5 s,
+-- the step alone 12.4-12.7 s -> 11.1-11.3 s (bench/HISTORY.md, 2026-12-06, fifteenth session).
+-- Each statement of one path is a no-op on the other: the condition is evaluated once, before any
+-- row is read.
 create temp table customers_whole on commit drop as
 select not exists (select 1 from silver.customers) as whole;
 
@@ -79,10 +78,8 @@ insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reas
 select meta.ctx_run_id(), r._file_id, 'crm_cust_info', r._line, 'silver', 'customers.superseded',
        format('customer %s: superseded by the row of file %s line %s (newer create date, or loaded later)',
               r.customer_id, r.win_file_id, r.win_line),
-       jsonb_build_object('cst_id', s.cst_id, 'cst_key', s.cst_key, 'cst_firstname', s.cst_firstname,
-         'cst_lastname', s.cst_lastname, 'cst_marital_status', s.cst_marital_status, 'cst_gndr', s.cst_gndr,
-         'cst_create_date', s.cst_create_date, 'cst_email', s.cst_email, 'cst_phone', s.cst_phone,
-         'cst_address', s.cst_address, 'cst_city', s.cst_city, 'cst_postal_code', s.cst_postal_code, '_extra', s._extra)
+       meta.customer_record(s.cst_id, s.cst_key, s.cst_firstname, s.cst_lastname, s.cst_marital_status, s.cst_gndr,
+         s.cst_create_date, s.cst_email, s.cst_phone, s.cst_address, s.cst_city, s.cst_postal_code, s._extra)
   from ranked_customers r
   join stg_customers s on s._file_id = r._file_id and s._line = r._line
  where r.incoming and r.rn > 1
@@ -149,15 +146,15 @@ select w.customer_id, w.customer_number, w.first_name, w.last_name, w.marital_st
 
 select meta.restore_indexes('silver.customers');
 
--- The first load's losers, each named with the row that won (now silver's, found by its key).
+-- The first load's losers, each named with the row that won (now silver's, found by its key). The
+-- ranking path's losers went in above, from the ranking; one statement for both, joining the
+-- losers back to their staged rows, took 1.9 s here against 1.1-1.4.
 insert into quarantine.rejects (run_id, file_id, source, line, stage, rule, reason, record)
 select meta.ctx_run_id(), s._file_id, 'crm_cust_info', s._line, 'silver', 'customers.superseded',
        format('customer %s: superseded by the row of file %s line %s (newer create date, or loaded later)',
               s.customer_id, sc._file_id, sc._line),
-       jsonb_build_object('cst_id', s.cst_id, 'cst_key', s.cst_key, 'cst_firstname', s.cst_firstname,
-         'cst_lastname', s.cst_lastname, 'cst_marital_status', s.cst_marital_status, 'cst_gndr', s.cst_gndr,
-         'cst_create_date', s.cst_create_date, 'cst_email', s.cst_email, 'cst_phone', s.cst_phone,
-         'cst_address', s.cst_address, 'cst_city', s.cst_city, 'cst_postal_code', s.cst_postal_code, '_extra', s._extra)
+       meta.customer_record(s.cst_id, s.cst_key, s.cst_firstname, s.cst_lastname, s.cst_marital_status, s.cst_gndr,
+         s.cst_create_date, s.cst_email, s.cst_phone, s.cst_address, s.cst_city, s.cst_postal_code, s._extra)
   from stg_customers s
   join silver.customers sc on sc.customer_id = s.customer_id
  where (select whole from customers_whole)
