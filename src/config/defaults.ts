@@ -40,7 +40,9 @@ export const DEFAULTS = {
    * (the key and the date index about 4.5–5 s each alone, the BRIN index 1 s), so with two lanes
    * one core sat idle for the last 0.4–1.9 s, and a third lane keeps both busy nearly to the end
    * (the five builds 6.9–7.8 s against 7.45–8.2 s with two, four pairs in turn: bench/HISTORY.md). A database
-   * server with more cores may take more. 1: one after another, with the server's parallel workers.
+   * server with more cores may take more. Each build may use the step's `maintenance_work_mem`
+   * (METALAYER_STEP_WORK_MEM) on the server: three lanes, three times it at once. 1: one after
+   * another, with the server's parallel workers.
    */
   factIndexLanes: 3,
   /** BullMQ job options shared by every job MetaLayer enqueues. */
