@@ -21,3 +21,13 @@ export async function firstLoad(
   expect(summary.status, summary.message ?? '').toBe('succeeded');
   return summary.runId;
 }
+
+/**
+ * Gold's facts as before a first load's facts step, for the gold step to build them whole again:
+ * the fact table, the date dimension and the aggregates emptied, the facts step's record of
+ * `runId` gone (so that the step does not skip them as built). The dimensions stay.
+ */
+export async function forgetFacts(t: TestEnv, runId: number): Promise<void> {
+  await t.rt.pool.query('truncate gold.fact_sales, gold.dim_date, gold.agg_daily_sales, gold.agg_monthly_sales, gold.customer_sales, gold.product_sales');
+  await t.rt.pool.query(`delete from meta.steps where run_id = $1 and layer = 'gold' and step = 'facts'`, [runId]);
+}

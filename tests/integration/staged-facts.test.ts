@@ -8,7 +8,7 @@ import { applyStepSettings, runGoldStep } from '../../src/pipeline/steps';
 import { partitionsOf } from '../helpers/partitions';
 import { inRolledBackTransaction } from '../helpers/pooled';
 import { whenSentOnPool } from '../helpers/settings-spy';
-import { firstLoad } from '../helpers/first-load';
+import { firstLoad, forgetFacts } from '../helpers/first-load';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { goldJob } from '../../workers/gold';
 
@@ -36,11 +36,6 @@ const staging = async () => ({
   tables: (await t.rt.pool.query(`select coalesce(string_agg(tablename, ',' order by tablename), '') as n from pg_tables where schemaname = 'staging' and tablename <> 'fact_sales_span'`)).rows[0].n as string,
   spans: (await t.rt.pool.query('select count(*)::int as n from staging.fact_sales_span')).rows[0].n as number,
 });
-/** The facts built again as a first load: the fact table, the date dimension and the aggregates emptied, the facts step's record gone. */
-const emptyFacts = async (): Promise<void> => {
-  await t.rt.pool.query('truncate gold.fact_sales, gold.dim_date, gold.agg_daily_sales, gold.agg_monthly_sales, gold.customer_sales, gold.product_sales');
-  await t.rt.pool.query(`delete from meta.steps where run_id = $1 and layer = 'gold' and step = 'facts'`, [runId]);
-};
 
 beforeAll(async () => {
   t = await createTestEnv('staged_facts');
@@ -51,7 +46,7 @@ afterAll(async () => t?.cleanup());
 describe("a first load's facts, staged ahead of the facts step", () => {
   it('build their indexes on several connections without parallel workers while gold stays empty, then attach them: the same warehouse, no index built twice', async () => {
     const built = await gold();
-    await emptyFacts();
+    await forgetFacts(t, runId);
     // Each index build as it is sent: which index, on which backend, with which setting, and what
     // gold and staging hold then (the build's transaction sees only what is committed).
     const spy = whenSentOnPool(t.rt.pool, INDEX_BUILD, async (c, match) => {
@@ -94,7 +89,7 @@ describe("a first load's facts, staged ahead of the facts step", () => {
 
   it('a facts step that fails after staging leaves gold as it was; the next attempt replaces what staging kept', async () => {
     const built = await gold();
-    await emptyFacts();
+    await forgetFacts(t, runId);
     const emptied = await gold();
     // A constraint of the parent that the staged table lacks: the attach in the facts step's
     // transaction refuses it (as any failure of that transaction would fail the step).
@@ -114,7 +109,7 @@ describe("a first load's facts, staged ahead of the facts step", () => {
 
   it('the facts step counts the run\'s lines as the staged build did; one lane builds with the server\'s parallel workers', async () => {
     const built = await gold();
-    await emptyFacts();
+    await forgetFacts(t, runId);
     const server = (await t.rt.pool.query(`select current_setting('max_parallel_maintenance_workers') as w`)).rows[0].w;
     expect(server).not.toBe('0');
     const spy = whenSentOnPool(t.rt.pool, INDEX_BUILD, async (c) => (await c.query(`select pg_backend_pid() as pid, current_setting('max_parallel_maintenance_workers') as w`)).rows[0]);
@@ -163,7 +158,7 @@ describe("a first load's facts, staged ahead of the facts step", () => {
   });
 
   it("the gold job checks the dimensions beside its facts step, while the step holds the gold lock; the run keeps every check", async () => {
-    await emptyFacts();
+    await forgetFacts(t, runId);
     await t.rt.pool.query(`delete from meta.checks where run_id = $1`, [runId]);
     // When the customer versions' check is sent: is the facts step under way, its lock held?
     const spy = whenSentOnPool(t.rt.pool, /from gold\.dim_customers\s*\), closed as/, async (c) =>

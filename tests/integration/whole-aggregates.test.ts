@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults';
 import { runGoldStep } from '../../src/pipeline/steps';
 import { whenSentOnPool } from '../helpers/settings-spy';
-import { firstLoad } from '../helpers/first-load';
+import { firstLoad, forgetFacts } from '../helpers/first-load';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
 // The aggregates of a fact table built whole run side by side without parallel workers
@@ -48,9 +48,8 @@ afterAll(async () => t?.cleanup());
 describe('the aggregates of a fact table built whole', () => {
   it('run without parallel workers, and give the same totals', async () => {
     const before = await aggregatesDigest();
-    // The facts built again whole: the fact table emptied, the facts step's record gone.
-    await t.rt.pool.query('truncate gold.fact_sales, gold.agg_daily_sales, gold.agg_monthly_sales, gold.customer_sales, gold.product_sales');
-    await t.rt.pool.query(`delete from meta.steps where run_id = $1 and layer = 'gold' and step = 'facts'`, [runId]);
+    // The facts built again whole.
+    await forgetFacts(t, runId);
     const seen = await goldStepWatched();
     expect(seen.map((s) => s.aggregate)).toEqual(['agg_daily_sales', 'agg_monthly_sales', 'customer_sales', 'product_sales']);
     expect(seen.every((s) => s.workers === '0')).toBe(true);
