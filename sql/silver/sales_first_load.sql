@@ -5,7 +5,8 @@
 -- which attaches the table (building the key, the check for repeated lines).
 -- Inputs: meta.run_sales_image (migrations 019, 020: the run's lines typed and repaired, with their
 -- parse flags); meta.run_sales_cleaned for the lines without a key. Outputs: silver.sales_rows
--- replaced by the run's lines with both keys, detached; temp tables stg_sales (the lines without
+-- replaced by the run's lines with both keys, detached; meta.silver_sales_span (how many lines
+-- the table keeps and their dates, for the facts step: migration 038); temp tables stg_sales (the lines without
 -- a key, for their rejects), sales_superseded (empty: the attach finds repeated lines) and
 -- sales_whole_rows (how many lines the table keeps, for the step's closing count). The
 -- last statement returns the parse flags' counts (src/pipeline/sales-load.ts: the source
@@ -21,9 +22,20 @@ select order_number, product_number, customer_id, order_date, ship_date, due_dat
   from meta.run_sales_image;
 
 -- Every line's parse flags, counted once: a few distinct values (bit 2k blank, 2k+1 not parsed,
--- 14 without a key).
+-- 14 without a key). In the same pass, each group's order days and every date it holds, for the
+-- facts step (below: the pass reads every column up to the flags, the last one, anyway).
 create temp table sales_flags on commit drop as
-select _parse_flags as flags, count(*)::bigint as lines from silver.sales_load group by _parse_flags;
+select _parse_flags as flags, count(*)::bigint as lines, min(order_date) as first_day, max(order_date) as last_day,
+       least(min(order_date), min(ship_date), min(due_date)) as lo, greatest(max(order_date), max(ship_date), max(due_date)) as hi
+  from silver.sales_load group by _parse_flags;
+
+-- The lines the table keeps (all but those without a key, deleted below) counted for the facts
+-- step (migration 038: sql/gold/fact_changes.sql reads this row instead of scanning them again).
+-- sales_keys_and_rejects.sql deletes it if the key's build finds repeated lines.
+delete from meta.silver_sales_span;
+insert into meta.silver_sales_span (run_id, lines, first_day, last_day, lo, hi)
+select meta.ctx_run_id(), coalesce(sum(lines), 0)::bigint, min(first_day), max(last_day), min(lo), max(hi)
+  from sales_flags where flags & 16384 = 0;
 
 -- The lines without a key, for their rejects (sales_keys_and_rejects.sql). Usually there are
 -- none: the condition on sales_flags is then a one-time filter and bronze is not read again.

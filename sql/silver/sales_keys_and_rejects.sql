@@ -7,7 +7,8 @@
 -- (at least the run's lines without a key), sales_superseded (repeated lines found before the
 -- insert) and sales_whole_rows (a table built whole: how many lines it kept; empty otherwise);
 -- bronze.crm_sales_details (the records of superseded lines). Outputs: silver.sales,
--- quarantine.rejects; returns rows_changed.
+-- quarantine.rejects, meta.silver_sales_span (deleted when repeated lines were removed); returns
+-- rows_changed.
 -- Rules: a line without order number or product number → quarantined (sales.key_not_null); a line
 -- that appears again later in the run → quarantined (sales.superseded), the later one is kept.
 
@@ -33,6 +34,10 @@ delete from silver.sales_rows t
  using sales_superseded x
  where not (select built from sales_keys_built)
    and t._file_id = x._file_id and t._line = x._line;
+
+-- Lines removed: the first load's count of them for the facts step (sales_first_load.sql) no
+-- longer holds, and the facts step counts them itself.
+delete from meta.silver_sales_span where not (select built from sales_keys_built);
 
 -- What a failed build left suspended or detached; else nothing.
 select meta.restore_indexes('silver.sales'), meta.attach_default_partition('silver.sales', 'silver.sales_rows');

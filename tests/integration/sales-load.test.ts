@@ -83,6 +83,19 @@ async function emptyStep(c: pg.ClientBase): Promise<void> {
   await c.query(`delete from quarantine.rejects where run_id = $1 and stage = 'silver' and source = $2`, [runId, SOURCE]);
 }
 
+/** The rows of meta.silver_sales_span (a first load's count of the lines kept, for the facts step: migration 038) and, beside each, a scan of the run's lines. */
+async function spans(c: pg.ClientBase): Promise<{ kept: string; scanned: string }[]> {
+  const { rows } = await c.query(
+    `select concat_ws('|', s.run_id, s.lines, s.first_day, s.last_day, s.lo, s.hi) as kept,
+            (select concat_ws('|', $1::bigint, count(*), min(order_date), max(order_date), least(min(order_date), min(ship_date), min(due_date)),
+                              greatest(max(order_date), max(ship_date), max(due_date)))
+               from silver.sales where _run_id = $1) as scanned
+       from meta.silver_sales_span s`,
+    [runId],
+  );
+  return rows;
+}
+
 /** Empties silver.sales and the run's silver rejects, runs loadSales in a transaction that is rolled back; returns what it saw. */
 async function reload(opts: { whole?: boolean; readWorkers?: number }, before?: (c: pg.ClientBase) => Promise<void>) {
   return inRolledBackTransaction(t.rt.pool, async (c) => {
@@ -90,7 +103,7 @@ async function reload(opts: { whole?: boolean; readWorkers?: number }, before?: 
     await before?.(c);
     const load = await loadSales(c, opts);
     const types = typeCounts(await checkContractTypes(c, sourceByName(SOURCE)!, { tally: load.tally }));
-    return { load, seen: await snapshot(c, types), partitions: await partitionsOf(c, 'silver.sales') };
+    return { load, seen: await snapshot(c, types), partitions: await partitionsOf(c, 'silver.sales'), spans: await spans(c) };
   });
 }
 
@@ -139,13 +152,30 @@ describe('loading the order lines of a first load into silver', () => {
     expect(parallel.load.tally).toEqual(whole.load.tally);
     expect(parallel.seen).toEqual(expected);
     expect(Number(parallel.load.result?.rows_changed)).toBe(expected.sales.n);
+    // The attach found the repeated line and removed it: no count of the lines kept for the facts step.
+    expect(whole.spans).toEqual([]);
     const staged = await reload({ whole: false });
     expect(staged.load.path).toBe('upsert');
+    expect(staged.spans).toEqual([]);
     expect(staged.load.tally).toBeUndefined();
     expect(staged.seen).toEqual(expected);
     expect(Number(staged.load.result?.rows_changed)).toBe(expected.sales.n);
     // Nothing committed: the warehouse is as the pipeline left it.
     expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
+  });
+
+  it("without repeated lines, a whole load counts the lines it keeps for the facts step: the keyless ones left out, the same as a scan", async () => {
+    // The earlier of SO-X2's two lines gone from bronze (in the rolled-back transaction): no line repeats.
+    const unrepeated = await reload({}, async (c) => {
+      const { rowCount } = await c.query(`delete from bronze.crm_sales_details where sls_ord_num = 'SO-X2' and sls_sales = 'abc'`);
+      expect(rowCount).toBe(1);
+    });
+    expect(unrepeated.load.path).toBe('swap');
+    expect(unrepeated.load.tally?.bits[14]).toBe(2); // the two keyless lines were read
+    expect(unrepeated.seen.sales.n).toBe(expected.sales.n);
+    expect(unrepeated.spans).toHaveLength(1);
+    expect(unrepeated.spans[0]!.kept).toBe(unrepeated.spans[0]!.scanned);
+    expect(unrepeated.spans[0]!.kept).toMatch(new RegExp(`^${runId}\\|${expected.sales.n}\\|\\d{4}-`));
   });
 
   it("the image's repairs and parse flags are computed in the parallel read's workers, the leader only writes", async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults';
 import { setRunContext } from '../../src/db/run-context';
 import { loadFacts, runSilverLines, stageFactsAhead } from '../../src/pipeline/fact-load';
-import { applyStepSettings, runGoldStep } from '../../src/pipeline/steps';
+import { applyStepSettings, runGoldStep, runSilverStep } from '../../src/pipeline/steps';
 import { partitionsOf } from '../helpers/partitions';
 import { inRolledBackTransaction } from '../helpers/pooled';
 import { whenSentOnPool } from '../helpers/settings-spy';
@@ -141,6 +141,44 @@ describe("a first load's facts, staged ahead of the facts step", () => {
     await runGoldStep(t.rt.pool, DEFAULTS.stepWorkMem, runId);
     expect(await gold()).toEqual(built);
     expect(await staging()).toEqual({ tables: '', spans: 0 });
+  });
+
+  it("a first load's silver step counts the run's lines for the facts step, which reads them instead of scanning; any later silver step drops the count", async () => {
+    const built = await gold();
+    const span = `select lines::int, first_day::text, last_day::text, lo::text, hi::text from meta.silver_sales_span where run_id = $1`;
+    const scan = `select count(*)::int as lines, min(order_date)::text as first_day, max(order_date)::text as last_day,
+                         least(min(order_date), min(ship_date), min(due_date))::text as lo,
+                         greatest(max(order_date), max(ship_date), max(due_date))::text as hi
+                    from silver.sales where _run_id = $1`;
+    // The pipeline's first load used its count and emptied it with the attach.
+    expect((await t.rt.pool.query('select count(*)::int as n from meta.silver_sales_span')).rows[0].n).toBe(0);
+    // The order lines loaded into an empty silver.sales again (the first load's path), facts forgotten.
+    await forgetFacts(t, runId);
+    await t.rt.pool.query('truncate silver.sales');
+    expect((await runSilverStep(t.rt.pool, DEFAULTS.stepWorkMem, runId, 'sales', 'crm_sales_details')).path).toBe('swap');
+    const counted = (await t.rt.pool.query(span, [runId])).rows;
+    expect(counted).toEqual((await t.rt.pool.query(scan, [runId])).rows);
+    expect(counted[0].lines).toBeGreaterThan(1000);
+    // Changed, it is what the facts step counts, staged ahead or in its own transaction: read, not scanned.
+    const setUp = async (c: pg.ClientBase): Promise<void> => {
+      await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold', 'facts');
+      await setRunContext(c, { runId, asOf: AS_OF });
+    };
+    const lines = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      await setUp(c);
+      await c.query('update meta.silver_sales_span set lines = lines + 7 where run_id = $1', [runId]);
+      const load = await loadFacts(c);
+      return { loaded: load.wholeLoad?.loaded, lines: await runSilverLines(c) };
+    });
+    expect(lines).toEqual({ loaded: counted[0].lines, lines: counted[0].lines + 7 });
+    // The pipeline's gold step: the same warehouse, the count used and emptied.
+    await runGoldStep(t.rt.pool, DEFAULTS.stepWorkMem, runId);
+    expect(await gold()).toEqual(built);
+    expect((await t.rt.pool.query('select count(*)::int as n from meta.silver_sales_span')).rows[0].n).toBe(0);
+    // A silver step that updates silver.sales drops a count left from a first load.
+    await t.rt.pool.query(`insert into meta.silver_sales_span (run_id, lines) values ($1, 1)`, [runId]);
+    expect((await runSilverStep(t.rt.pool, DEFAULTS.stepWorkMem, runId, 'sales', 'crm_sales_details')).path).toBe('upsert');
+    expect((await t.rt.pool.query('select count(*)::int as n from meta.silver_sales_span')).rows[0].n).toBe(0);
   });
 
   it('a run with facts already there stages nothing: the facts step reads what the run changed once', async () => {
