@@ -8,6 +8,7 @@ import { setRunContext } from '../../src/db/run-context';
 import { loadSales } from '../../src/pipeline/sales-load';
 import { applyStepSettings, runSilverStep, setRunFiles } from '../../src/pipeline/steps';
 import { checkContractTypes } from '../../src/quality/contract-types';
+import { loadSql } from '../../src/db/sql-files';
 import { inRolledBackTransaction } from '../helpers/pooled';
 import { partitionsOf } from '../helpers/partitions';
 import { currentSettings, settingsWhenSent } from '../helpers/settings-spy';
@@ -176,6 +177,28 @@ describe('loading the order lines of a first load into silver', () => {
     expect(unrepeated.spans).toHaveLength(1);
     expect(unrepeated.spans[0]!.kept).toBe(unrepeated.spans[0]!.scanned);
     expect(unrepeated.spans[0]!.kept).toMatch(new RegExp(`^${runId}\\|${expected.sales.n}\\|\\d{4}-`));
+  });
+
+  it("the step's statistics: the partition analysed once, by the parent's analyse when that is due, else alone", async () => {
+    // The step's closing statement that analyses (sql/silver/sales_keys_and_rejects.sql), run on
+    // the pipeline's warehouse with the parent's analyse due and not due: ANALYZE of a partitioned
+    // table analyses its partitions too, so the partition must not be analysed again after it.
+    const statement = /^do \$\$[\s\S]*?end \$\$;$/m.exec(loadSql('silver/sales_keys_and_rejects.sql'))![0];
+    expect(statement).toMatch(/analyze_if_stale\('silver\.sales'/);
+    const analyses = (due: boolean) =>
+      inRolledBackTransaction(t.rt.pool, async (c) => {
+        if (due) await c.query(`delete from meta.analysed_tables where relid = 'silver.sales'::regclass`);
+        else await c.query(`select meta.analyze_if_stale('silver.sales')`); // recorded as analysed now: not due below
+        // The statistics system's counters, read afresh (a transaction caches what it read of them).
+        const count = async () => Number((await c.query(`select pg_stat_clear_snapshot(), pg_stat_get_analyze_count('silver.sales_rows'::regclass) as n`)).rows[0].n);
+        // When the parent was last analysed by meta.analyze_if_stale (none: never).
+        const mark = async () => (await c.query(`select analysed_at::text as at from meta.analysed_tables where relid = 'silver.sales'::regclass`)).rows[0]?.at ?? null;
+        const [before, marked] = [await count(), await mark()];
+        await c.query(statement);
+        return { partition: (await count()) - before, parentAnalysed: (await mark()) !== marked };
+      });
+    expect(await analyses(true)).toEqual({ partition: 1, parentAnalysed: true });
+    expect(await analyses(false)).toEqual({ partition: 1, parentAnalysed: false });
   });
 
   it("the image's repairs and parse flags are computed in the parallel read's workers, the leader only writes", async () => {
