@@ -5,7 +5,8 @@
 --         gold.dim_products and gold.dim_customers); temp tables replaced_sales (the changed lines
 --         that have a fact already), changed_sales and gold_batch (fact_changes.sql, earlier in
 --         the transaction).
--- Outputs: gold.fact_sales.
+-- Outputs: gold.fact_sales; returns kept (the run's lines that had a fact already; the insert's
+--          row count is the rest).
 -- Grain: one row per order line. Key: (order_number, product_number).
 
 -- The facts as they must be, joined to their dimension keys once; in customer order, so that the
@@ -55,3 +56,8 @@ select i.order_number, i.product_number, i.customer_id, i.product_key, i.custome
                     where r.order_number = i.order_number and r.product_number = i.product_number);
 
 select meta.restore_indexes('gold.fact_sales');
+
+-- The run's lines that had a fact already (replaced_sales, before fact_late_customers.sql adds the
+-- keys of the facts it attaches): with the rows the insert above wrote, what proves the facts'
+-- conservation rule without its anti-join (src/pipeline/fact-load.ts, src/quality/runner.ts).
+select count(*)::bigint as kept from replaced_sales;

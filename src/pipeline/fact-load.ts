@@ -14,6 +14,12 @@ export interface FactLoad {
    * the run, and the rows it wrote (what the conservation rule can be proven by).
    */
   wholeLoad?: { model: 'fact_sales'; from: 'sales'; loaded: number };
+  /**
+   * On the upsert path: the facts inserted for the run's lines that had none, and the run's lines
+   * that had a fact already (updated, or found as they must be): what the conservation rule can be
+   * proven by (src/quality/runner.ts).
+   */
+  upsert?: { model: 'fact_sales'; from: 'sales'; inserted: number; kept: number };
 }
 
 /** A first load's facts staged and indexed in committed transactions (stageFactsAhead), ready to attach. */
@@ -49,6 +55,7 @@ export async function loadFacts(client: pg.ClientBase, opts: { whole?: boolean; 
   const changes = await runScript(client, 'gold/fact_changes.sql', LABEL);
   const empty = changes?.facts_before === false;
   let loaded: number | undefined;
+  let upsert: { inserted: number; kept: number } | undefined;
   if (empty && opts.staged) loaded = opts.staged.loaded;
   else if (empty && opts.whole !== false) loaded = await stageFacts(client);
   // The date dimension before the facts, which take their date keys from it (migration 035): it
@@ -61,10 +68,19 @@ export async function loadFacts(client: pg.ClientBase, opts: { whole?: boolean; 
     for (const index of indexes) if (index.make_key) await runStatement(client, index.make_key, `${LABEL}: key ${index.index_name}`);
     await runScript(client, 'gold/fact_sales_attach.sql', LABEL);
   } else {
-    await runScript(client, 'gold/fact_sales.sql', LABEL);
+    upsert = upsertCounts(await runScriptResults(client, 'gold/fact_sales.sql', LABEL));
   }
   await runScript(client, 'gold/fact_late_customers.sql', LABEL);
-  return loaded === undefined ? { path: 'upsert' } : { path: 'swap', wholeLoad: { model: 'fact_sales', from: 'sales', loaded } };
+  return loaded === undefined
+    ? { path: 'upsert', upsert: { model: 'fact_sales', from: 'sales', ...upsert! } }
+    : { path: 'swap', wholeLoad: { model: 'fact_sales', from: 'sales', loaded } };
+}
+
+/** sql/gold/fact_sales.sql's counts: its one INSERT's rows, and the lines that had a fact already (its last row). */
+function upsertCounts(results: pg.QueryResult[]): { inserted: number; kept: number } {
+  const inserts = results.filter((r) => r.command === 'INSERT');
+  if (inserts.length !== 1) throw new Error(`sql/gold/fact_sales.sql: expected one INSERT, saw ${inserts.length}`);
+  return { inserted: inserts[0]!.rowCount ?? 0, kept: Number(results.at(-1)!.rows[0].kept) };
 }
 
 /**

@@ -280,7 +280,10 @@ export async function runGoldStep(
         path = load.path;
         for (const model of GOLD_FACT_SCRIPTS_AFTER_FACTS) await runScript(client, `gold/${model}.sql`, `gold model ${model}`);
         const silverRows = await runSilverLines(client);
-        await checkGold(client, runId, specs, factModels, { wholeLoad: load.wholeLoad && { ...load.wholeLoad, silverRows } });
+        await checkGold(client, runId, specs, factModels, {
+          wholeLoad: load.wholeLoad && { ...load.wholeLoad, silverRows },
+          upsert: load.upsert && { ...load.upsert, silverRows },
+        });
         return silverRows;
       }, lead, async (client) => {
         staged = await stageFactsAhead(pool, client, setUp, { lanes: opts.factIndexLanes ?? DEFAULTS.factIndexLanes });

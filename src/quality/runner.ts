@@ -104,7 +104,7 @@ export async function checkModel(
   }
   for (const e of spec.expectations) {
     if (e.rule !== 'conservation') continue;
-    const proven = layer === 'gold' ? conservedByCount(model, e, opts.wholeLoad) : undefined;
+    const proven = layer === 'gold' ? conservedByCount(model, e, opts) : undefined;
     results.push(proven ?? (layer === 'silver' ? await checkConservation(client, model, e) : await checkGoldConservation(client, model, e)));
   }
 
@@ -153,19 +153,37 @@ export interface CheckOptions {
    * silver `from` (src/pipeline/fact-load.ts): `loaded` rows written, `silverRows` rows of the run in silver.
    */
   wholeLoad?: { model: string; from: string; loaded: number; silverRows: number };
+  /**
+   * A gold model upserted from the run's rows of silver `from` (src/pipeline/fact-load.ts):
+   * `inserted` rows written for the run's keys it lacked, `kept` the run's keys it had already
+   * (found by their key in the step's transaction: updated, or as they must be), `silverRows`
+   * rows of the run in silver.
+   */
+  upsert?: { model: string; from: string; inserted: number; kept: number; silverRows: number };
 }
 
 /**
- * The conservation rule of a model built whole, proven by counting: every row written carries the
- * key of a silver row of the run (its view reads silver by the run), silver's key is unique and so
- * is the model's (its primary key was built after the rows), so as many rows written as the run
- * has in silver means every one of them arrived — without the anti-join of the full check (8.9 s
- * on 7.5 M facts). Undefined when the counts differ or the rule is about another load: the full
- * check then runs and names the lost keys.
+ * The conservation rule of a model the step loaded, proven by counting instead of by the full
+ * check's anti-join (8.9 s on 7.5 M facts; 0.3–0.5 s for a 1 % day's 75 k lines, on its critical
+ * path). Built whole: every row written carries the key of a silver row of the run (its view reads
+ * silver by the run), silver's key is unique and so is the model's (its primary key was built
+ * after the rows), so as many rows written as the run has in silver means every one arrived.
+ * Upserted: the keys inserted and the keys found already there (each a key of a run's silver row,
+ * and found before the insert, which skips them) are two disjoint sets of distinct run keys, and
+ * nothing in the step deletes a row, so as many of them together as the run has in silver means
+ * every one has its row. Undefined when the counts differ or the rule is about another load: the
+ * full check then runs and names the lost keys.
  */
-function conservedByCount(model: string, e: Extract<Expectation, { rule: 'conservation' }>, whole: CheckOptions['wholeLoad']): RuleResult | undefined {
-  if (!whole || whole.model !== model || whole.from !== e.from || whole.loaded !== whole.silverRows) return undefined;
-  return outcomeOf('gold', model, e, whole.silverRows, 0, []);
+function conservedByCount(model: string, e: Extract<Expectation, { rule: 'conservation' }>, opts: CheckOptions): RuleResult | undefined {
+  const whole = opts.wholeLoad;
+  if (whole && whole.model === model && whole.from === e.from && whole.loaded === whole.silverRows) {
+    return outcomeOf('gold', model, e, whole.silverRows, 0, []);
+  }
+  const upsert = opts.upsert;
+  if (upsert && upsert.model === model && upsert.from === e.from && upsert.inserted + upsert.kept === upsert.silverRows) {
+    return outcomeOf('gold', model, e, upsert.silverRows, 0, []);
+  }
+  return undefined;
 }
 
 /** Every silver row of `from` changed by the run has a row in the gold model with the same key. */

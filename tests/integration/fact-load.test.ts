@@ -127,6 +127,47 @@ describe('loading the facts of a first load', () => {
     expect(conservation).toMatchObject({ rowsChecked: expected.n, rowsFailed: 1, outcome: 'failed', sampleKeys: [seen.lost] });
   });
 
+  it('a fact table upserted proves conservation by its counts; counts that do not add up run the full check, which names the lost line', async () => {
+    const spec = loadExpectations('gold').fact_sales!;
+    const seen = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      await applyStepSettings(c, DEFAULTS.stepWorkMem, 'gold');
+      await setRunContext(c, { runId, asOf: AS_OF });
+      // Three of the run's facts gone: the upsert inserts them again and finds the others there.
+      await c.query(`delete from gold.fact_sales where ctid in (select ctid from gold.fact_sales order by order_number, product_number limit 3)`);
+      const load = await loadFacts(c);
+      const silverRows = (await c.query<{ n: number }>('select count(*)::int as n from silver.sales where _run_id = $1', [runId])).rows[0]!.n;
+      const upsert = { ...load.upsert!, silverRows };
+      const spy = whenSent(c, /with lost as/, async () => true);
+      let proven;
+      try {
+        proven = await checkModel(c, 'gold', 'fact_sales', spec, { upsert });
+      } finally {
+        spy.stop();
+      }
+      // One fact lost after the load, and counts that say so: the anti-join runs and finds it.
+      const lost = (await c.query(`delete from gold.fact_sales where ctid = (select min(ctid) from gold.fact_sales) returning order_number, product_number`)).rows[0];
+      const failed = await checkModel(c, 'gold', 'fact_sales', spec, { upsert: { ...upsert, kept: upsert.kept - 1 } }).catch((err: unknown) => err);
+      // Counts of another model, or of a load from another silver table, prove nothing here.
+      const other = whenSent(c, /with lost as/, async () => true);
+      try {
+        await checkModel(c, 'gold', 'fact_sales', spec, { upsert: { ...upsert, model: 'agg_daily_sales' } }).catch(() => undefined);
+        await checkModel(c, 'gold', 'fact_sales', spec, { upsert: { ...upsert, from: 'customers' } }).catch(() => undefined);
+      } finally {
+        other.stop();
+      }
+      return { load, silverRows, proven, antiJoins: spy.seen.length, lost, failed, otherAntiJoins: other.seen.length };
+    });
+    expect(seen.load.path).toBe('upsert');
+    expect(seen.load.upsert).toEqual({ model: 'fact_sales', from: 'sales', inserted: 3, kept: expected.n - 3 });
+    expect(seen.silverRows).toBe(expected.n);
+    expect(seen.proven!.results.find((r) => r.rule === 'conservation')).toMatchObject({ rowsChecked: expected.n, rowsFailed: 0, outcome: 'passed' });
+    expect(seen.antiJoins).toBe(0);
+    expect(seen.failed).toBeInstanceOf(ExpectationError);
+    const conservation = ((seen.failed as ExpectationError).results as { rule?: string }[]).find((r) => r.rule === 'conservation');
+    expect(conservation).toMatchObject({ rowsChecked: expected.n, rowsFailed: 1, outcome: 'failed', sampleKeys: [seen.lost] });
+    expect(seen.otherAntiJoins).toBe(2);
+  });
+
   it("a whole load's CREATE TABLE AS runs with a leader that only writes, after the date dimension; the step gets gold's settings back", async () => {
     const names = ['parallel_leader_participation', 'max_parallel_workers_per_gather', 'parallel_tuple_cost'];
     const seen = await inRolledBackTransaction(t.rt.pool, async (c) => {

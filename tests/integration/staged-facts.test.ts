@@ -185,13 +185,25 @@ describe("a first load's facts, staged ahead of the facts step", () => {
     const built = await gold();
     await t.rt.pool.query(`delete from meta.steps where run_id = $1 and layer = 'gold' and step = 'facts'`, [runId]);
     const spy = whenSentOnPool(t.rt.pool, /create temp table changed_days/, async () => 1);
+    const antiJoins = whenSentOnPool(t.rt.pool, /with lost as/, async () => 1);
     try {
       await runGoldStep(t.rt.pool, DEFAULTS.stepWorkMem, runId);
     } finally {
       spy.stop();
+      antiJoins.stop();
     }
     expect(spy.seen).toHaveLength(1);
     expect(await gold()).toEqual(built);
+    // The upsert's counts prove the facts' conservation (every line of the run found with its
+    // fact): stored as checked, without the anti-join.
+    expect(antiJoins.seen).toHaveLength(0);
+    const lines = Number((await t.rt.pool.query('select count(*) from silver.sales where _run_id = $1', [runId])).rows[0].count);
+    const stored = await t.rt.pool.query(
+      `select rows_checked::int as checked, rows_failed::int as failed from meta.quality_results
+        where run_id = $1 and model = 'fact_sales' and rule like 'conservation%' order by checked_at desc limit 1`,
+      [runId],
+    );
+    expect(stored.rows[0]).toEqual({ checked: lines, failed: 0 });
     expect(await staging()).toEqual({ tables: '', spans: 0 });
   });
 
