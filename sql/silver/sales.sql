@@ -6,9 +6,9 @@
 -- (tests/integration/sales-load.test.ts).
 -- Inputs: meta.run_sales_cleaned (migration 019: the bronze.crm_sales_details rows of the run's
 -- files, meta.ctx_file_ids(), raw and parsed). Outputs: silver.sales; meta.silver_sales_span
--- emptied; temp tables stg_sales (read
--- by the source contract's type checks, src/quality/contract-types.ts), sales_superseded and
--- sales_whole_rows (empty on this path: sales_keys_and_rejects.sql counts the run's lines).
+-- emptied; temp tables stg_sales (read by the source contract's type checks,
+-- src/quality/contract-types.ts), sales_superseded and sales_whole_rows (empty on this path:
+-- sales_keys_and_rejects.sql counts the run's lines).
 -- Grain: one row per order line. Key: (order_number, product_number).
 -- Rules: parsing as in migration 019; sales NULL, ≤ 0 or ≠ quantity × |price| → quantity × |price|;
 -- price NULL or ≤ 0 → original sales ÷ quantity (integer division) — meta.repaired_sales /

@@ -6,11 +6,11 @@
 -- Inputs: meta.run_sales_image (migrations 019, 020: the run's lines typed and repaired, with their
 -- parse flags); meta.run_sales_cleaned for the lines without a key. Outputs: silver.sales_rows
 -- replaced by the run's lines with both keys, detached; meta.silver_sales_span (how many lines
--- the table keeps and their dates, for the facts step: migration 038); temp tables stg_sales (the lines without
--- a key, for their rejects), sales_superseded (empty: the attach finds repeated lines) and
--- sales_whole_rows (how many lines the table keeps, for the step's closing count). The
--- last statement returns the parse flags' counts (src/pipeline/sales-load.ts: the source
--- contract's type checks). The caller checked that silver.sales is empty; in the step's
+-- the table keeps and their dates, for the facts step: migration 038); temp tables stg_sales
+-- (the lines without a key, for their rejects), sales_superseded (empty: the attach finds
+-- repeated lines) and sales_whole_rows (how many lines the table keeps, for the step's closing
+-- count). The last statement returns the parse flags' counts (src/pipeline/sales-load.ts: the
+-- source contract's type checks). The caller checked that silver.sales is empty; in the step's
 -- transaction, so a failure leaves the empty partition as it was.
 -- Grain: one row per order line. Key: (order_number, product_number), built by the attach.
 

@@ -3,6 +3,7 @@ import { inLanes } from '../db/lanes';
 import { tableIsEmpty } from '../db/empty-table';
 import { inTransaction, type Pool } from '../db/pool';
 import { setLocalSettings } from '../db/settings';
+import { StepError } from '../errors/step-error';
 import { runScript, runScriptResults, runStatement } from './run-script';
 import { applyWholeLoadSettings } from './whole-load-settings';
 
@@ -79,7 +80,8 @@ export async function loadFacts(client: pg.ClientBase, opts: { whole?: boolean; 
 /** sql/gold/fact_sales.sql's counts: its one INSERT's rows, and the lines that had a fact already (its last row). */
 function upsertCounts(results: pg.QueryResult[]): { inserted: number; kept: number } {
   const inserts = results.filter((r) => r.command === 'INSERT');
-  if (inserts.length !== 1) throw new Error(`sql/gold/fact_sales.sql: expected one INSERT, saw ${inserts.length}`);
+  // A file that no longer has the one INSERT is a bug to fix, not a step to retry.
+  if (inserts.length !== 1) throw new StepError(`${LABEL} (sql/gold/fact_sales.sql): expected one INSERT, saw ${inserts.length}`);
   return { inserted: inserts[0]!.rowCount ?? 0, kept: Number(results.at(-1)!.rows[0].kept) };
 }
 
