@@ -25,7 +25,7 @@ import { DEFAULTS } from '../src/config/defaults';
 import { setRunContext } from '../src/db/run-context';
 import { applyStepSettings, GOLD_AGGREGATES, GOLD_DIMENSION_MODELS, GOLD_FACT_MODELS, setRunFiles } from '../src/pipeline/steps';
 import { loadExpectations } from '../src/quality/expectations';
-import { loadFacts, runSilverLines, type FactLoad } from '../src/pipeline/fact-load';
+import { loadFacts, runSilverLines, upsertCounts, type FactLoad } from '../src/pipeline/fact-load';
 import { loadSales } from '../src/pipeline/sales-load';
 import { applyWholeLoadSettings } from '../src/pipeline/whole-load-settings';
 import { sourceByName } from '../src/contracts/retail';
@@ -140,6 +140,7 @@ if (layer === 'silver') {
           : ['fact_changes', 'dim_date', 'fact_sales', 'fact_late_customers'];
         const builds = async () =>
           (await c.query(`select index_name, build, make_key from meta.staged_index_builds('gold.fact_sales', 'staging.fact_sales_load', 'fact_sales_rows')`)).rows;
+        const upsertResults: pg.QueryResult[] = [];
         for (const f of scripts) {
           if (f === 'indexes') for (const b of await builds()) await t(`[index] ${b.index_name}`, b.build);
           if (f === 'keys') for (const b of await builds()) if (b.make_key) await t(`[key] ${b.index_name}`, b.make_key);
@@ -150,10 +151,10 @@ if (layer === 'silver') {
             const r = await t(`[${f}] ` + s.slice(0, 80).replace(/\s+/g, ' '), s);
             // As loadFacts: the CREATE TABLE AS's row count is the facts written.
             if (f === 'fact_sales_stage' && r.command === 'SELECT') wholeLoad = { model: 'fact_sales', from: 'sales', loaded: r.rowCount ?? 0 };
-            // As loadFacts: the upsert's inserted rows and the lines that had a fact (its last statement).
-            if (f === 'fact_sales' && r.command === 'INSERT') upsert = { model: 'fact_sales', from: 'sales', inserted: r.rowCount ?? 0, kept: 0 };
-            if (f === 'fact_sales' && r.rows?.[0]?.kept !== undefined && upsert) upsert.kept = Number(r.rows[0].kept);
+            if (f === 'fact_sales') upsertResults.push(r);
           }
+          // As loadFacts: the upsert's inserted rows and the lines that had a fact already.
+          if (f === 'fact_sales') upsert = { model: 'fact_sales', from: 'sales', ...upsertCounts(upsertResults) };
           await restore?.();
         }
       } else {

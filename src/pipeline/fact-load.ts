@@ -77,8 +77,12 @@ export async function loadFacts(client: pg.ClientBase, opts: { whole?: boolean; 
     : { path: 'swap', wholeLoad: { model: 'fact_sales', from: 'sales', loaded } };
 }
 
-/** sql/gold/fact_sales.sql's counts: its one INSERT's rows, and the lines that had a fact already (its last row). */
-function upsertCounts(results: pg.QueryResult[]): { inserted: number; kept: number } {
+/**
+ * sql/gold/fact_sales.sql's counts from its statements' results: its one INSERT's rows, and the
+ * lines that had a fact already (its last row). Also bench/profile-steps.ts's, which runs the file
+ * statement by statement.
+ */
+export function upsertCounts(results: pg.QueryResult[]): { inserted: number; kept: number } {
   const inserts = results.filter((r) => r.command === 'INSERT');
   // A file that no longer has the one INSERT is a bug to fix, not a step to retry.
   if (inserts.length !== 1) throw new StepError(`${LABEL} (sql/gold/fact_sales.sql): expected one INSERT, saw ${inserts.length}`);
