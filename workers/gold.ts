@@ -1,6 +1,7 @@
 import { StepError } from '../src/errors/step-error';
 import { BRONZE_CHECK_FILES, DIMENSION_CHECK_FILES, startChecks } from '../src/pipeline/checks';
 import { finishRun } from '../src/pipeline/finish-run';
+import { startSalesRunIndex } from '../src/pipeline/sales-run-index';
 import { dimensionsAreReady, goldIsReady, notReadyMessage, readRunReadiness } from '../src/pipeline/readiness';
 import { runGoldDimensionsStep, runGoldStep, type StepResult } from '../src/pipeline/steps';
 import { GoldPayload } from '../src/queue/payloads';
@@ -25,13 +26,23 @@ export const goldJob: JobKind<typeof GoldPayload, StepResult> = {
     // the dimensions' once the step has them, on a core the facts step leaves idle, instead of
     // after the aggregates (src/pipeline/checks.ts).
     const ahead = [startChecks(rt.pool, p.runId, BRONZE_CHECK_FILES)];
-    const result = await runGoldStep(rt.pool, rt.config.stepWorkMem, p.runId, {
-      expectationsDir: rt.config.expectationsDir,
-      factIndexLanes: rt.config.factIndexLanes,
-      onDimensions: () => ahead.push(startChecks(rt.pool, p.runId, DIMENSION_CHECK_FILES)),
-    });
-    await finishRun(rt.pool, p.runId, { ahead });
-    return result;
+    // The order lines' run index, left by a first load's silver step to this job (migration 039;
+    // else a catalog lookup), built beside the facts step once the step holds its connection.
+    let runIndex: Promise<boolean> | undefined;
+    try {
+      const result = await runGoldStep(rt.pool, rt.config.stepWorkMem, p.runId, {
+        expectationsDir: rt.config.expectationsDir,
+        factIndexLanes: rt.config.factIndexLanes,
+        onDimensions: () => {
+          ahead.push(startChecks(rt.pool, p.runId, DIMENSION_CHECK_FILES));
+          runIndex = startSalesRunIndex(rt.pool, rt.logger);
+        },
+      });
+      await finishRun(rt.pool, p.runId, { ahead });
+      return result;
+    } finally {
+      await runIndex; // never rejects; not left running past the job
+    }
   },
   rowCounts: (r) => [{ source: 'all', layer: 'gold', outcome: 'changed', n: r.rows }],
 };

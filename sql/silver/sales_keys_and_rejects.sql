@@ -6,7 +6,8 @@
 -- Inputs: silver.sales and its partition silver.sales_rows (migration 032); temp tables stg_sales
 -- (at least the run's lines without a key), sales_superseded (repeated lines found before the
 -- insert) and sales_whole_rows (a table built whole: how many lines it kept; empty otherwise);
--- bronze.crm_sales_details (the records of superseded lines). Outputs: silver.sales,
+-- bronze.crm_sales_details (the records of superseded lines). Outputs: silver.sales (and its
+-- partition's run index when missing, on the update path: migration 039),
 -- quarantine.rejects, meta.silver_sales_span (deleted when repeated lines were removed); returns
 -- rows_changed.
 -- Rules: a line without order number or product number → quarantined (sales.key_not_null); a line
@@ -61,6 +62,12 @@ select meta.ctx_run_id(), b._file_id, 'crm_sales_details', b._line, 'silver', 's
   join bronze.crm_sales_details b on b._file_id = x._file_id and b._line = x._line
  where b._file_id = any(meta.ctx_file_ids())
 on conflict (file_id, line, stage, rule) do nothing;
+
+-- The partition's run index (migration 039), before the run's lines are summarised in it and
+-- counted below: a first load (sales_whole_rows has its count) leaves its build to the run's gold
+-- job, off this step's end, which runs alone; any other load builds it here if it is missing (a
+-- first load whose gold job did not), else this is a catalog lookup.
+select meta.ensure_silver_sales_run_index() where not exists (select 1 from sales_whole_rows);
 
 -- The run's lines in the run index's summaries (a BRIN index: migration 027), before they are
 -- counted below and read by gold.

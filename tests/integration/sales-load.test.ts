@@ -6,6 +6,7 @@ import { DEFAULTS } from '../../src/config/defaults';
 import { sourceByName } from '../../src/contracts/retail';
 import { setRunContext } from '../../src/db/run-context';
 import { loadSales } from '../../src/pipeline/sales-load';
+import { startSalesRunIndex } from '../../src/pipeline/sales-run-index';
 import { applyStepSettings, runSilverStep, setRunFiles } from '../../src/pipeline/steps';
 import { checkContractTypes } from '../../src/quality/contract-types';
 import { loadSql } from '../../src/db/sql-files';
@@ -124,16 +125,17 @@ describe('loading the order lines of a first load into silver', () => {
     expect(expected.rejects.n).toBe(3);
     expect(expected.types.sls_cust_id![1]).toBeGreaterThanOrEqual(1); // ' 12 ' parses, 'x1' does not
     expect(expected.types.sls_sales![1]).toBeGreaterThanOrEqual(2); // 'abc', twenty digits
-    expect(expected.indexes.length).toBe(2);
+    // The parent's key; the run index is the partition's own (migration 039).
+    expect(expected.indexes).toEqual(['CREATE UNIQUE INDEX sales_pkey ON ONLY silver.sales USING btree (order_number, product_number)']);
   });
 
   it('builds an empty table whole and attaches it, and stages otherwise, with the same rows, rejects, type counts and indexes', async () => {
     const before = await partitionsOf(t.rt.pool as unknown as pg.ClientBase, 'silver.sales');
-    // One partition, the default, both indexes of it attached to the parent's (migration 032).
+    // One partition, the default (migration 032), with the parent's key and its own run index,
+    // which the pipeline's gold job built after the whole load (migration 039).
     expect(before).toHaveLength(1);
     expect(before[0]).toMatchObject({ partition: 'silver.sales_rows', bound: 'DEFAULT' });
-    expect(before[0]!.indexes).toHaveLength(2);
-    expect(before[0]!.indexes.every((i) => !i.endsWith(' -> -'))).toBe(true);
+    expect(before[0]!.indexes).toEqual(['silver.sales_rows_pkey -> silver.sales_pkey', 'silver.sales_rows_run_idx -> -']);
     const whole = await reload({});
     expect(whole.load.path).toBe('swap');
     // Every line of the run is counted: the two without a key (flagged, then deleted) and the
@@ -146,7 +148,8 @@ describe('loading the order lines of a first load into silver', () => {
     expect(Number(whole.load.result?.rows_changed)).toBe(expected.sales.n);
     expect(whole.partitions).toHaveLength(1);
     expect(whole.partitions[0]).toMatchObject({ partition: 'silver.sales_rows', bound: 'DEFAULT' });
-    expect(whole.partitions[0]!.indexes.map((i) => i.split(' -> ')[1]).sort()).toEqual(before[0]!.indexes.map((i) => i.split(' -> ')[1]).sort());
+    // The attach built the key; the run index is left to the run's gold job (below).
+    expect(whole.partitions[0]!.indexes).toEqual(['silver.sales_rows_pkey -> silver.sales_pkey']);
     // The read with parallel workers (METALAYER_SALES_READ_WORKERS) gives the same.
     const parallel = await reload({ readWorkers: 2 });
     expect(parallel.load.path).toBe('swap');
@@ -163,6 +166,35 @@ describe('loading the order lines of a first load into silver', () => {
     expect(Number(staged.load.result?.rows_changed)).toBe(expected.sales.n);
     // Nothing committed: the warehouse is as the pipeline left it.
     expect(await snapshot(t.rt.pool as unknown as pg.ClientBase, expected.types)).toEqual(expected);
+  });
+
+  it("the partition's run index: left by a whole load to the gold job's meta.ensure_silver_sales_run_index, built by the update path when missing", async () => {
+    const runIndex = (c: pg.ClientBase) => c.query(`select to_regclass('silver.sales_rows_run_idx') is not null as present`).then((r) => r.rows[0].present as boolean);
+    const ensure = (c: pg.ClientBase) => c.query('select meta.ensure_silver_sales_run_index() as built').then((r) => r.rows[0].built as boolean);
+    const runLines = (c: pg.ClientBase) => c.query('select count(*)::int as n from silver.sales where _run_id = $1', [runId]).then((r) => r.rows[0].n as number);
+    const whole = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      await emptyStep(c);
+      const load = await loadSales(c, {});
+      const after = await runIndex(c);
+      const built = [await ensure(c), await ensure(c)];
+      // The index it built is a BRIN on _run_id that finds every line of the run.
+      await c.query(`select set_config('enable_seqscan', 'off', true)`);
+      const plan = (await c.query('explain select count(*) from silver.sales where _run_id = $1', [runId])).rows.map((r) => r['QUERY PLAN']).join('\n');
+      return { path: load.path, after, built, plan, lines: await runLines(c) };
+    });
+    expect(whole).toMatchObject({ path: 'swap', after: false, built: [true, false], lines: expected.sales.n });
+    expect(whole.plan).toMatch(/Bitmap Index Scan on sales_rows_run_idx/);
+    // The update path (a table with rows), the index gone: the step builds it before it counts
+    // the run's lines by it.
+    const upsert = await inRolledBackTransaction(t.rt.pool, async (c) => {
+      await applyStepSettings(c, DEFAULTS.stepWorkMem, 'silver');
+      await setRunContext(c, { runId, asOf: AS_OF });
+      await setRunFiles(c, runId, SOURCE);
+      await c.query('drop index silver.sales_rows_run_idx');
+      const load = await loadSales(c, {});
+      return { path: load.path, after: await runIndex(c), rowsChanged: Number(load.result?.rows_changed) };
+    });
+    expect(upsert).toEqual({ path: 'upsert', after: true, rowsChanged: expected.sales.n });
   });
 
   it("without repeated lines, a whole load counts the lines it keeps for the facts step: the keyless ones left out, the same as a scan", async () => {
@@ -262,6 +294,40 @@ describe('loading the order lines of a first load into silver', () => {
     expect(first.path).toBe('swap');
     expect(first.rows).toBe(expected.sales.n);
     expect(await snapshot(pool, await storedTypeCounts())).toEqual(expected);
+  });
+
+  it("the run index's build: two at once build it once, the second waits and finds it; a failure is logged and never fails the gold job", async () => {
+    await t.rt.pool.query('drop index if exists silver.sales_rows_run_idx');
+    const first = await t.rt.pool.connect();
+    try {
+      await first.query('begin');
+      expect((await first.query('select meta.ensure_silver_sales_run_index() as built')).rows[0].built).toBe(true);
+      // The second caller (the next run's order lines, say) waits for the first's lock.
+      const second = t.rt.pool.query('select meta.ensure_silver_sales_run_index() as built');
+      let settled = false;
+      void second.finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(settled).toBe(false);
+      await first.query('commit');
+      expect((await second).rows[0].built).toBe(false);
+    } finally {
+      first.release();
+    }
+    // The gold job's call (src/pipeline/sales-run-index.ts): the index there, nothing to build.
+    const warned: unknown[] = [];
+    const logger = { warn: (...args: unknown[]) => void warned.push(args) };
+    expect(await startSalesRunIndex(t.rt.pool, logger as never)).toBe(false);
+    expect(warned).toEqual([]);
+    // Missing, and its build failing (the function taken away): a warning and false, no rejection.
+    await t.rt.pool.query('drop index silver.sales_rows_run_idx');
+    await t.rt.pool.query('alter function meta.ensure_silver_sales_run_index() rename to ensure_taken_away');
+    try {
+      expect(await startSalesRunIndex(t.rt.pool, logger as never)).toBe(false);
+    } finally {
+      await t.rt.pool.query('alter function meta.ensure_taken_away() rename to ensure_silver_sales_run_index');
+    }
+    expect(JSON.stringify(warned)).toMatch(/ensure_silver_sales_run_index.*does not exist/);
+    expect(await startSalesRunIndex(t.rt.pool, logger as never)).toBe(true);
   });
 
   it("a step's transaction names the step in application_name (pg_stat_activity, the bench's CPU by step), and the pool's name comes back after", async () => {
