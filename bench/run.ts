@@ -25,7 +25,8 @@
  *      lines) on the warehouse just built, and the day after's (as much again, other customers) on
  *      the warehouse that day left, each from a checkpoint too, as a share of the full run.
  * Prints rows, seconds and rows/s per layer, bronze ÷ baseline, peak RSS per worker process,
- * queue overhead, the machine's CPU use during the full run (busy core-seconds and their share of
+ * queue overhead (per worker: the run's wall time minus its jobs' time, and its busy and idle time;
+ * for the run: how long ready jobs waited for a worker; bench/queue-overhead.ts), the machine's CPU use during the full run (busy core-seconds and their share of
  * cores × wall) and where it went (core-seconds by step: bench/cpu-by-step.ts), the full run
  * against the floor (core-seconds, and wall time against the floor's core-seconds ÷ cores), machine facts;
  * writes them to bench/results/<timestamp>.json.
@@ -42,6 +43,7 @@ import type { RunSummary } from '../src/pipeline/summary';
 import { processCpuSeconds, startCpuByStep } from './cpu-by-step';
 import { prepareBaseline } from './baseline';
 import { measureFloor, type Floor } from './floor';
+import { queueOverhead, readJobTimings } from './queue-overhead';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
 import { arg, median, PG, quiesceAt, resetDatabase } from './setup';
@@ -159,17 +161,9 @@ async function metalayer(dir: string, workers: number) {
   for (const p of procs) p.peakRssMb = peakRssMb(p.child.pid!);
   for (const p of procs) p.child.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exited));
+  // The full run's jobs as BullMQ recorded them, before the bench's queues go.
+  const queue = queueOverhead(await readJobTimings(env.METALAYER_PREFIX, summary.runId), wallSeconds);
   await obliterate(env.METALAYER_PREFIX); // the run's queues: the database keeps its record
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const jobs = (
-    await client.query(
-      `select coalesce((select sum(ms) from meta.chunks where loaded_by_run = $1), 0)
-            + coalesce((select sum(ms) from meta.steps where run_id = $1), 0) as ms`,
-      [summary.runId],
-    )
-  ).rows[0].ms as number;
-  await client.end();
   const layer = (l: 'bronze' | 'silver' | 'gold') => ({
     rows: summary.layers[l].rows,
     seconds: summary.layers[l].ms / 1000,
@@ -184,8 +178,8 @@ async function metalayer(dir: string, workers: number) {
     cpuByStep,
     layers: { bronze: layer('bronze'), silver: layer('silver'), gold: layer('gold') },
     peakRssMb: procs.map((p) => Math.round(p.peakRssMb)),
-    // Time the run spent outside job handlers, per worker: queueing, scheduling, waiting on the flow.
-    queueOverheadSeconds: Math.max(0, wallSeconds - Number(jobs) / 1000 / workers),
+    // Per worker: the run's wall time against its jobs' time; for the run: ready jobs' waits for a worker.
+    queue,
     incremental,
     dayAfter,
   };
@@ -273,8 +267,15 @@ async function main(): Promise<void> {
       `metalayer, ${n} worker process(es): ${ml.status}, wall ${ml.wallSeconds.toFixed(1)} s; ` +
         `bronze ${ml.layers.bronze.seconds.toFixed(2)} s (beside the small sources' silver steps), ` +
         `silver ${ml.layers.silver.seconds.toFixed(1)} s, gold ${ml.layers.gold.seconds.toFixed(1)} s; peak RSS ${ml.peakRssMb.join(', ')} MB; ` +
-        `queue overhead ${ml.queueOverheadSeconds.toFixed(1)} s; machine CPU ${ml.cpu.busyCoreSeconds.toFixed(0)} core-s busy, ` +
+        `queue: ${ml.queue.queued.jobs} jobs waited ${ml.queue.queued.totalSeconds.toFixed(1)} s in all once ready (the backlog), ` +
+        `${ml.queue.dispatch.totalSeconds.toFixed(2)} s of it with their worker free (dispatch; the longest ${ml.queue.dispatch.longestSeconds.toFixed(2)} s: ${ml.queue.dispatch.longestJob}); machine CPU ${ml.cpu.busyCoreSeconds.toFixed(0)} core-s busy, ` +
         `${(ml.cpu.busyShare * 100).toFixed(0)} % of the cores`,
+    );
+    console.log(
+      `  queue overhead per worker (wall − its jobs' time; busy, idle): ` +
+        ml.queue.perWorker
+          .map((w) => `${w.worker} ${w.jobs} jobs, ${w.jobSeconds.toFixed(1)} s of jobs, overhead ${w.overheadSeconds.toFixed(1)} s; busy ${w.busySeconds.toFixed(1)} s, idle ${w.idleSeconds.toFixed(1)} s`)
+          .join('; '),
     );
     console.log(
       `  CPU by step (${ml.cpuByStep.attributedCoreSeconds.toFixed(0)} of ${ml.cpu.busyCoreSeconds.toFixed(0)} busy core-s attributed): ` +

@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { createRedis } from '../src/queue/connection';
 import type { QueueName } from '../src/queue/names';
+import { WORKER_ID } from '../src/queue/worker-id';
 import { isRetryable } from '../src/errors/classify';
 import { redact } from '../src/errors/redact';
 import type { WorkerMetrics } from '../src/metrics/metrics';
@@ -80,6 +81,8 @@ export function startWorkers(rt: Runtime, opts: { queues: QueueName[]; concurren
       {
         connection,
         prefix: rt.config.queuePrefix,
+        // Each job it processes records this process (`processedBy`), as the ledger does its chunks.
+        name: WORKER_ID,
         concurrency: opts.concurrency,
         autorun: true,
         // How soon a job whose worker died is noticed and handed to another worker.

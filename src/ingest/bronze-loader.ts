@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Readable, Transform } from 'node:stream';
 import { copyIn } from '../db/copy';
@@ -11,6 +10,7 @@ import { LinePrefixer } from './line-prefixer';
 import { copyPrefixedRange } from './prefixed-copy';
 import { loadRowByRow, type Reject } from './row-path';
 import { loadSql } from '../db/sql-files';
+import { WORKER_ID } from '../queue/worker-id';
 
 export interface ChunkRef {
   runId: number;
@@ -125,8 +125,6 @@ export async function loadChunk(client: pg.ClientBase, ref: ChunkRef, file: Chun
 }
 
 class CountMismatch extends Error {}
-
-const WORKER_ID = `${hostname()}:${process.pid}`;
 
 function chunkStream(path: string, range: ChunkRange): Readable {
   if (!isGzip(path)) return openData(path, range);

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
 import { migrate, readMigrations } from '../../src/migrate/migrator';
+import { createRedis } from '../../src/queue/connection';
 import { runCli, startCli } from '../helpers/processes';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 
@@ -41,6 +43,19 @@ describe('metalayer CLI', () => {
     const loaders = (await t.rt.pool.query(`select count(*)::int as chunks, count(distinct loaded_by)::int as processes from meta.chunks`)).rows[0];
     expect(loaders.chunks).toBeGreaterThan(10);
     expect(loaders.processes).toBe(2);
+    // BullMQ records the same process with each job it ran (`processedBy`, src/queue/worker-id.ts).
+    const connection = createRedis(t.rt.config.redisUrl);
+    const bronze = new Queue('bronze', { connection, prefix: t.rt.config.queuePrefix });
+    try {
+      const jobs = await bronze.getJobs(['completed'], 0, -1);
+      expect(jobs.length).toBe(loaders.chunks);
+      const ledger = (await t.rt.pool.query(`select distinct loaded_by from meta.chunks order by 1`)).rows.map((r) => r.loaded_by);
+      expect([...new Set(jobs.map((j) => j.processedBy))].sort()).toEqual(ledger);
+      expect(ledger.every((w: string) => /^[^:]+:\d+$/.test(w))).toBe(true);
+    } finally {
+      await bronze.close();
+      connection.disconnect();
+    }
 
     // SIGTERM: each worker stops taking jobs and exits 0.
     expect(await Promise.all(workers.map((w) => w.stop('SIGTERM')))).toEqual([0, 0]);
