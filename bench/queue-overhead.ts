@@ -76,11 +76,21 @@ function unionMs(intervals: [number, number][]): number {
   return total;
 }
 
+/** The jobs grouped by `key`, each group in the jobs' order. */
+function groupBy(jobs: readonly JobTiming[], key: (j: JobTiming) => string): Map<string, JobTiming[]> {
+  const groups = new Map<string, JobTiming[]>();
+  for (const j of jobs) {
+    const k = key(j);
+    const group = groups.get(k);
+    if (group) group.push(j);
+    else groups.set(k, [j]);
+  }
+  return groups;
+}
+
 /** Per worker and for the run, from the run's completed jobs and its wall time. */
 export function queueOverhead(jobs: readonly JobTiming[], wallSeconds: number): QueueOverhead {
-  const byWorker = new Map<string, JobTiming[]>();
-  for (const j of jobs) byWorker.set(j.worker, [...(byWorker.get(j.worker) ?? []), j]);
-  const perWorker = [...byWorker].map(([worker, js]): WorkerTime => {
+  const perWorker = [...groupBy(jobs, (j) => j.worker)].map(([worker, js]): WorkerTime => {
     const jobSeconds = js.reduce((n, j) => n + (j.finishedOn - j.processedOn), 0) / 1000;
     const busySeconds = unionMs(js.map((j) => [j.processedOn, j.finishedOn])) / 1000;
     return { worker, jobs: js.length, jobSeconds, overheadSeconds: wallSeconds - jobSeconds, busySeconds, idleSeconds: wallSeconds - busySeconds };
@@ -88,9 +98,7 @@ export function queueOverhead(jobs: readonly JobTiming[], wallSeconds: number): 
   perWorker.sort((a, b) => a.worker.localeCompare(b.worker));
   // When the worker that took each job last finished a job of the same queue before it.
   const freeAt = new Map<JobTiming, number>();
-  const lanes = new Map<string, JobTiming[]>();
-  for (const j of jobs) lanes.set(`${j.worker}\u0000${j.queue}`, [...(lanes.get(`${j.worker}\u0000${j.queue}`) ?? []), j]);
-  for (const lane of lanes.values()) {
+  for (const lane of groupBy(jobs, (j) => `${j.worker}\u0000${j.queue}`).values()) {
     lane.sort((a, b) => a.processedOn - b.processedOn);
     lane.forEach((j, i) => freeAt.set(j, i === 0 ? Number.NEGATIVE_INFINITY : lane[i - 1]!.finishedOn));
   }

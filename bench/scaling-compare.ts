@@ -6,6 +6,7 @@
  * the growth in rows: 1.00 is linear, below 1 a fixed cost that weighs more at the small scale,
  * above 1 a cost that grows faster than the data.
  */
+import { median } from './setup';
 
 /** The parts of a bench result file read here (bench/run.ts writes them). */
 export interface BenchResultFile {
@@ -47,12 +48,6 @@ export interface Scaling {
    * are undercounted and their growth reads high by up to large ÷ small of these shares.
    */
   attributed: { small: number; large: number };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**
