@@ -29,7 +29,8 @@
  * for the run: how long ready jobs waited for a worker; bench/queue-overhead.ts), the machine's CPU use during the full run (busy core-seconds and their share of
  * cores × wall) and where it went (core-seconds by step: bench/cpu-by-step.ts), the full run
  * against the floor (core-seconds, and wall time against the floor's core-seconds ÷ cores), machine facts;
- * writes them to bench/results/<timestamp>.json.
+ * and last which of the performance targets the run met (bench/targets.ts); writes them to
+ * bench/results/<timestamp>.json.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,7 @@ import { processCpuSeconds, startCpuByStep } from './cpu-by-step';
 import { prepareBaseline } from './baseline';
 import { measureFloor, type Floor } from './floor';
 import { queueOverhead, readJobTimings } from './queue-overhead';
+import { formatTargets, judgeTargets } from './targets';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
 import { arg, median, PG, quiesceAt, resetDatabase } from './setup';
@@ -305,6 +307,10 @@ async function main(): Promise<void> {
     );
     results.push({ workers: n, baseline: base, bronzeAlone: bronze, metalayer: ml, bronzeRatio: ratio, pairedBronzeRatios: pairedRatios });
   }
+  // Last, so that the verdicts end the output: which of the README's targets this run met.
+  const targets = judgeTargets(scale, results, floor?.minimumWallSeconds);
+  console.log('targets:');
+  for (const line of formatTargets(targets)) console.log(line);
   const out = {
     at: new Date().toISOString(),
     command: `npm run bench -- --scale ${scale} --workers ${workerCounts.join(',')} --seed ${seed} --load-repeats ${repeats}`,
@@ -312,6 +318,7 @@ async function main(): Promise<void> {
     machine: await machine(),
     floor,
     results,
+    targets,
   };
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   const file = path.join(ROOT, 'bench/results', `${out.at.replace(/[:.]/g, '-')}.json`);
