@@ -17,7 +17,7 @@
  * bench/results/bronze-shape-<time>.json. No MetaLayer process is involved: the differences are
  * the table's, which bronze ÷ baseline in `npm run bench` includes.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -29,7 +29,7 @@ import { planFile } from '../src/ingest/file-plan';
 import { LinePrefixer } from '../src/ingest/line-prefixer';
 import { discoverFiles } from '../src/pipeline/discover';
 import { cli } from './processes';
-import { arg, median, psqlCopy, quiesce, resetDatabase } from './setup';
+import { arg, median, psqlCopy, quiesce, resetDatabase, writeResults } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DB = 'metalayer_bench_shape';
@@ -100,11 +100,8 @@ async function main(): Promise<void> {
     );
     return f;
   });
-  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   const at = new Date().toISOString();
-  const out = path.join(ROOT, 'bench/results', `bronze-shape-${at.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(out, JSON.stringify({ at, command: `npx tsx bench/bronze-shape.ts --scale ${scale} --repeats ${repeats}`, rows, figures }, null, 2));
-  console.log(`figures written to ${path.relative(ROOT, out)}`);
+  writeResults('bronze-shape-', at, { at, command: `npx tsx bench/bronze-shape.ts --scale ${scale} --repeats ${repeats}`, rows, figures });
 }
 
 main().catch((err) => {

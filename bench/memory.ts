@@ -9,7 +9,7 @@
  * the worker's peak resident set (VmHWM) — which must stay ≤ 300 MB: chunks are streamed.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/env';
@@ -17,7 +17,7 @@ import { migrate } from '../src/migrate/migrator';
 import { startRun } from '../src/pipeline/start-run';
 import { openRuntime } from '../src/runtime';
 import { obliterate } from './processes';
-import { arg, quiesceAt, resetDatabase } from './setup';
+import { arg, quiesceAt, resetDatabase, writeResults } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIMIT_MB = 300;
@@ -111,10 +111,7 @@ async function main(): Promise<void> {
       `loaded by one worker in ${seconds.toFixed(1)} s (${Math.round(out.rowsPerSecond).toLocaleString()} rows/s); worker peak RSS ${peak} MB ` +
       `(limit ${LIMIT_MB} MB: ${out.withinLimit ? 'ok' : 'EXCEEDED'})`,
   );
-  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  const target = path.join(ROOT, 'bench/results', `memory-${out.at.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(target, JSON.stringify(out, null, 2));
-  console.log(`figures written to ${path.relative(ROOT, target)}`);
+  writeResults('memory-', out.at, out);
   process.exit(out.withinLimit ? 0 : 1);
 }
 

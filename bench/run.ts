@@ -33,7 +33,7 @@
  * bench/results/<timestamp>.json.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,7 @@ import { queueOverhead, readJobTimings } from './queue-overhead';
 import { formatTargets, judgeTargets } from './targets';
 import { writeIncrementalDay } from './incremental-day';
 import { cli, machineCpuSeconds, obliterate, peakRssMb, startWorker } from './processes';
-import { arg, median, PG, quiesceAt, resetDatabase } from './setup';
+import { arg, median, PG, quiesceAt, resetDatabase, writeResults } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALES = { quick: 100_000, seed: 1_000_000 } as const;
@@ -320,10 +320,7 @@ async function main(): Promise<void> {
     results,
     targets,
   };
-  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  const file = path.join(ROOT, 'bench/results', `${out.at.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(out, null, 2));
-  console.log(`figures written to ${path.relative(ROOT, file)}`);
+  writeResults('', out.at, out);
 }
 
 main().catch((err) => {

@@ -8,14 +8,13 @@
  * (the host's speed drifts: a warning says when the two files are hours apart or from different
  * machines). Prints a table and writes bench/results/scaling-<time>.json. No database is used.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { comparabilityWarnings, compareScales, type BenchResultFile } from './scaling-compare';
-import { arg } from './setup';
+import { arg, RESULTS_DIR as RESULTS, writeResults } from './setup';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const RESULTS = path.join(ROOT, 'bench/results');
 
 function read(file: string): BenchResultFile {
   return JSON.parse(readFileSync(file, 'utf8')) as BenchResultFile;
@@ -58,12 +57,9 @@ function main(): void {
   for (const p of scaling.pieces) {
     console.log(`  ${p.piece.padEnd(width)}  ${p.small.toFixed(1).padStart(8)}  ${p.large.toFixed(1).padStart(8)}  ${p.growth.toFixed(2).padStart(7)}  ${p.ofLinear.toFixed(2)}`);
   }
-  mkdirSync(RESULTS, { recursive: true });
   const at = new Date().toISOString();
-  const out = path.join(RESULTS, `scaling-${at.replace(/[:.]/g, '-')}.json`);
   const command = `npm run bench:scaling -- --small ${path.relative(ROOT, smallFile)} --large ${path.relative(ROOT, largeFile)} --workers ${workers}`;
-  writeFileSync(out, JSON.stringify({ at, command, small: path.relative(ROOT, smallFile), large: path.relative(ROOT, largeFile), warnings, ...scaling }, null, 2));
-  console.log(`figures written to ${path.relative(ROOT, out)}`);
+  writeResults('scaling-', at, { at, command, small: path.relative(ROOT, smallFile), large: path.relative(ROOT, largeFile), warnings, ...scaling });
 }
 
 main();

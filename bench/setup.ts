@@ -1,13 +1,31 @@
 /** What the benchmark scripts share: the server they use, their options, fresh databases, medians. */
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ensureDatabase } from '../src/db/pool';
 import { loadSql } from '../src/db/sql-files';
 
 /** The PostgreSQL server the benchmarks use (no database part). */
 export const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
+
+/** Where every bench writes its figures (kept out of git). */
+export const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'results');
+
+/**
+ * Writes a bench's figures to bench/results/<prefix><at>.json, `at` an ISO time with its `:` and
+ * `.` as `-` (so that the names sort by time: bench/scaling.ts finds the newest by name), and
+ * prints where. Returns the file's path.
+ */
+export function writeResults(prefix: string, at: string, figures: unknown): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${prefix}${at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(figures, null, 2));
+  console.log(`figures written to ${path.relative(path.resolve(RESULTS_DIR, '../..'), file)}`);
+  return file;
+}
 
 /** The value after `--name` on the command line, or `fallback`. */
 export function arg(name: string, fallback: string): string {

@@ -39,6 +39,7 @@ export interface TargetVerdict {
 }
 
 const pct = (share: number): string => `${(share * 100).toFixed(1)} %`;
+const workersLabel = (n: number): string => `${n} worker${n === 1 ? '' : 's'}`;
 
 /**
  * Every target for every worker count of one bench run. `floorSeconds`: the floor's shortest wall
@@ -48,9 +49,8 @@ const pct = (share: number): string => `${(share * 100).toFixed(1)} %`;
 export function judgeTargets(scale: string, results: readonly TargetInput[], floorSeconds?: number): TargetVerdict[] {
   const verdicts: TargetVerdict[] = [];
   for (const r of results) {
-    const workers = `${r.workers} worker${r.workers === 1 ? '' : 's'}`;
     verdicts.push({
-      target: `bronze ≥ ${TARGETS.bronzeRatio} × the baseline, ${scale}, ${workers}`,
+      target: `bronze ≥ ${TARGETS.bronzeRatio} × the baseline, ${scale}, ${workersLabel(r.workers)}`,
       measured: `${r.bronzeRatio.toFixed(2)} (load by load ${r.pairedBronzeRatios.map((x) => x.toFixed(2)).join(', ')})`,
       met: r.bronzeRatio >= TARGETS.bronzeRatio,
     });
@@ -75,7 +75,7 @@ export function judgeTargets(scale: string, results: readonly TargetInput[], flo
     for (const r of results) {
       const days = [r.metalayer.incremental, r.metalayer.dayAfter];
       verdicts.push({
-        target: `${dayTarget}, ${r.workers} worker${r.workers === 1 ? '' : 's'}`,
+        target: `${dayTarget}, ${workersLabel(r.workers)}`,
         measured: days.map((d) => (d.status === 'succeeded' ? pct(d.shareOfFullRun) : d.status)).join(', '),
         met: days.every((d) => d.status === 'succeeded' && d.shareOfFullRun <= TARGETS.smallDayShare),
       });
